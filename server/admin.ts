@@ -1,0 +1,84 @@
+/**
+ * Non-interactive administration (documented in the README):
+ *   npm run admin -- create-group <id> [--name <name>] [--key-length <4-12>]
+ *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
+ *   npm run admin -- list
+ *   npm run admin -- init-demo        (first run: demo group + a first agent, credentials printed once)
+ * The database is GLIMPSE_DB (default data/glimpse.db).
+ */
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH } from "../src/keys";
+import { configFromEnv } from "./config";
+import { hashPassword, randomSecret } from "./passwords";
+import { Store } from "./store";
+
+function fail(message: string): never {
+  console.error(`glimpse admin: ${message}`);
+  process.exit(1);
+}
+
+async function createAgent(store: Store, groupId: string, username: string, password?: string) {
+  if (!store.getGroup(groupId)) fail(`group "${groupId}" does not exist; create it first with create-group`);
+  if (store.getAgentByUsername(username)) fail(`agent "${username}" already exists`);
+  const secret = password ?? randomSecret(12);
+  store.createAgent(groupId, username, await hashPassword(secret));
+  return secret;
+}
+
+async function main(argv: string[]) {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      "key-length": { type: "string" },
+      group: { type: "string" },
+      "password-stdin": { type: "boolean" },
+    },
+  });
+  const [command, arg] = positionals;
+  const store = new Store(configFromEnv().dbPath);
+  try {
+    switch (command) {
+      case "create-group": {
+        if (!arg || !/^[A-Za-z0-9_-]{1,64}$/.test(arg)) fail("create-group needs an id of letters, digits, - or _");
+        if (store.getGroup(arg)) fail(`group "${arg}" already exists`);
+        const keyLength = Number(values["key-length"] ?? DEFAULT_KEY_LENGTH);
+        if (!Number.isInteger(keyLength) || keyLength < MIN_KEY_LENGTH || keyLength > MAX_KEY_LENGTH) {
+          fail(`--key-length must be ${MIN_KEY_LENGTH}..${MAX_KEY_LENGTH}`);
+        }
+        store.createGroup({ id: arg, name: values.name ?? arg, keyLength });
+        console.log(`created group ${arg}`);
+        break;
+      }
+      case "create-agent": {
+        if (!arg) fail("create-agent needs a username");
+        if (!values.group) fail("create-agent needs --group <id>");
+        const given = values["password-stdin"] ? readFileSync(0, "utf8").trim() : undefined;
+        if (given !== undefined && given.length < 8) fail("the password must be at least 8 characters");
+        const password = await createAgent(store, values.group, arg, given);
+        console.log(given ? `created agent ${arg}` : `created agent ${arg} with password: ${password}`);
+        break;
+      }
+      case "list":
+        for (const group of store.listGroups()) console.log(`group ${group.id} "${group.name}" key length ${group.keyLength}`);
+        console.log(`${store.countAgents()} agent(s)`);
+        break;
+      case "init-demo": {
+        if (!store.getGroup("demo")) store.createGroup({ id: "demo", name: "Demo shop", keyLength: DEFAULT_KEY_LENGTH });
+        if (store.countAgents() === 0) {
+          const password = await createAgent(store, "demo", "agent");
+          console.log(`\n  First agent account (shown once, keep it):  username: agent   password: ${password}\n`);
+        }
+        break;
+      }
+      default:
+        fail("usage: create-group <id> [--name N] [--key-length L] | create-agent <username> --group <id> [--password-stdin] | list | init-demo");
+    }
+  } finally {
+    store.close();
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,55 @@
+/** Agent sign-in: username + password → an HttpOnly, SameSite=Strict cookie holding a random token. */
+import type { FastifyInstance } from "fastify";
+import * as v from "valibot";
+import { glimpseError } from "../src/errors";
+import type { ServerConfig } from "./config";
+import { randomSecret, verifyPassword } from "./passwords";
+import type { Agent, Store } from "./store";
+
+export const AUTH_COOKIE = "glimpse_agent";
+
+const Login = v.object({
+  username: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+});
+
+export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig) {
+  const agentFor = (token: string | undefined): Agent | null => (token ? store.agentForToken(token, Date.now()) : null);
+
+  app.post("/api/login", async (request, reply) => {
+    const body = v.safeParse(Login, request.body);
+    if (!body.success) return reply.status(400).send(glimpseError("BAD_MESSAGE", "Send a username and a password."));
+    const agent = store.getAgentByUsername(body.output.username);
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
+    const ok = await verifyPassword(body.output.password, agent?.passwordHash ?? DUMMY_HASH);
+    if (!agent || !ok) return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
+    const token = randomSecret();
+    store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
+    reply.setCookie(AUTH_COOKIE, token, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: request.protocol === "https",
+      path: "/",
+      maxAge: Math.floor(config.agentSessionMs / 1000),
+    });
+    return { username: agent.username, groupId: agent.groupId };
+  });
+
+  app.post("/api/logout", async (request, reply) => {
+    const token = request.cookies[AUTH_COOKIE];
+    if (token) store.deleteAgentSession(token);
+    reply.clearCookie(AUTH_COOKIE, { path: "/" });
+    return { ok: true };
+  });
+
+  app.get("/api/me", async (request, reply) => {
+    const agent = agentFor(request.cookies[AUTH_COOKIE]);
+    if (!agent) return reply.status(401).send(glimpseError("NOT_AUTHORIZED"));
+    return { username: agent.username, groupId: agent.groupId };
+  });
+
+  return { agentFor };
+}
+
+// scrypt hash of a random password nobody knows (same parameters as real hashes).
+const DUMMY_HASH = "scrypt$32768$8$3$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";

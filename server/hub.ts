@@ -1,0 +1,17 @@
+import type { ServerConfig } from "./config";
+import type { SessionRegistry } from "./sessions";
+import type { Store } from "./store";
+
+/** What the protocol handlers share. */
+export interface Hub {
+  store: Store;
+  registry: SessionRegistry;
+  config: ServerConfig;
+  /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
+  onRelay?: (sessionKey: string, text: string) => void;
+}
+
+export interface Connection {
+  onText(text: string): void;
+  onClose(): void;
+}

@@ -1,0 +1,15 @@
+/** `npm run server`: the embedded default — one process, SQLite, in-memory registries. */
+import { buildApp } from "./app";
+import { configFromEnv } from "./config";
+
+const config = configFromEnv();
+const app = await buildApp({ config, logger: process.env.GLIMPSE_LOG === "1" });
+await app.listen({ host: config.host, port: config.port });
+const base = `http://${config.host}:${config.port}`;
+console.log(`Glimpse server on ${base}  (console ${base}/console/, demo site ${base}/demo/)`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void app.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,19 @@
+import type { ErrorCode } from "../src/errors";
+import { glimpseError } from "../src/errors";
+import type { ServerToAgent, ServerToVisitor } from "../src/protocol";
+
+/** One connected socket as the session logic sees it; app.ts adapts `ws` sockets to this. */
+export interface Peer {
+  readonly id: number;
+  /** Send pre-serialised text (used for relaying frames without re-encoding them). */
+  sendRaw(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export function send(peer: Peer, message: ServerToVisitor | ServerToAgent): void {
+  peer.sendRaw(JSON.stringify(message));
+}
+
+export function sendError(peer: Peer, code: ErrorCode, message?: string): void {
+  send(peer, { t: "error", ...glimpseError(code, message) });
+}

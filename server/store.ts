@@ -1,0 +1,162 @@
+/**
+ * SQLite storage: groups, agents, agent sign-ins, and the session audit log (metadata only —
+ * page content is relayed, never stored).
+ */
+import Database from "better-sqlite3";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DEFAULT_KEY_LENGTH } from "../src/keys";
+
+export interface Group {
+  id: string;
+  name: string;
+  keyLength: number;
+}
+
+export interface Agent {
+  id: number;
+  groupId: string;
+  username: string;
+  passwordHash: string;
+}
+
+export interface AuditRow {
+  id: number;
+  groupId: string;
+  sessionKey: string;
+  keyType: string;
+  site: string;
+  startedAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+  agents: string;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE groups (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     key_length INTEGER NOT NULL DEFAULT ${DEFAULT_KEY_LENGTH}
+   );
+   CREATE TABLE agents (
+     id INTEGER PRIMARY KEY,
+     group_id TEXT NOT NULL REFERENCES groups(id),
+     username TEXT NOT NULL UNIQUE,
+     password_hash TEXT NOT NULL
+   );
+   CREATE TABLE agent_sessions (
+     token_hash TEXT PRIMARY KEY,
+     agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE session_audit (
+     id INTEGER PRIMARY KEY,
+     group_id TEXT NOT NULL,
+     session_key TEXT NOT NULL,
+     key_type TEXT NOT NULL,
+     site TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     end_reason TEXT,
+     agents TEXT NOT NULL DEFAULT ''
+   );`,
+];
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("foreign_keys = ON");
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createGroup(group: Group): void {
+    this.db.prepare("INSERT INTO groups (id, name, key_length) VALUES (?, ?, ?)").run(group.id, group.name, group.keyLength);
+  }
+
+  getGroup(id: string): Group | null {
+    const row = this.db.prepare("SELECT id, name, key_length AS keyLength FROM groups WHERE id = ?").get(id) as Group | undefined;
+    return row ?? null;
+  }
+
+  listGroups(): Group[] {
+    return this.db.prepare("SELECT id, name, key_length AS keyLength FROM groups ORDER BY id").all() as Group[];
+  }
+
+  createAgent(groupId: string, username: string, passwordHash: string): number {
+    const info = this.db.prepare("INSERT INTO agents (group_id, username, password_hash) VALUES (?, ?, ?)").run(groupId, username, passwordHash);
+    return Number(info.lastInsertRowid);
+  }
+
+  getAgentByUsername(username: string): Agent | null {
+    const row = this.db
+      .prepare("SELECT id, group_id AS groupId, username, password_hash AS passwordHash FROM agents WHERE username = ?")
+      .get(username) as Agent | undefined;
+    return row ?? null;
+  }
+
+  countAgents(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM agents").get() as { n: number }).n;
+  }
+
+  /** Sign-in tokens are stored hashed: a copy of the database does not let anyone in. */
+  createAgentSession(agentId: number, token: string, expiresAt: number): void {
+    this.db.prepare("INSERT INTO agent_sessions (token_hash, agent_id, expires_at) VALUES (?, ?, ?)").run(sha256(token), agentId, expiresAt);
+  }
+
+  agentForToken(token: string, now: number): Agent | null {
+    const row = this.db
+      .prepare(
+        `SELECT a.id, a.group_id AS groupId, a.username, a.password_hash AS passwordHash
+         FROM agent_sessions s JOIN agents a ON a.id = s.agent_id
+         WHERE s.token_hash = ? AND s.expires_at > ?`,
+      )
+      .get(sha256(token), now) as Agent | undefined;
+    return row ?? null;
+  }
+
+  deleteAgentSession(token: string): void {
+    this.db.prepare("DELETE FROM agent_sessions WHERE token_hash = ?").run(sha256(token));
+  }
+
+  auditStart(row: Omit<AuditRow, "id" | "endedAt" | "endReason" | "agents">): number {
+    const info = this.db
+      .prepare("INSERT INTO session_audit (group_id, session_key, key_type, site, started_at) VALUES (?, ?, ?, ?, ?)")
+      .run(row.groupId, row.sessionKey, row.keyType, row.site, row.startedAt);
+    return Number(info.lastInsertRowid);
+  }
+
+  auditEnd(id: number, endedAt: number, reason: string, agents: string[]): void {
+    this.db.prepare("UPDATE session_audit SET ended_at = ?, end_reason = ?, agents = ? WHERE id = ?").run(endedAt, reason, agents.join(","), id);
+  }
+
+  auditRows(groupId: string): AuditRow[] {
+    return this.db
+      .prepare(
+        `SELECT id, group_id AS groupId, session_key AS sessionKey, key_type AS keyType, site, started_at AS startedAt,
+                ended_at AS endedAt, end_reason AS endReason, agents
+         FROM session_audit WHERE group_id = ? ORDER BY id DESC LIMIT 200`,
+      )
+      .all(groupId) as AuditRow[];
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * DOM mirroring of the shared tab with rrweb, masked and batched. Uses the DOM only (no extension
+ * API): the injected entry (contents/capture/entry.ts) connects it to the background.
+ */
+import { record } from "rrweb";
+import { MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
+
+export interface RecorderOptions {
+  rules: MaskRules;
+  /** Receives batches of events, in order. */
+  send: (events: unknown[]) => void;
+  /** Batching window. Small: it bounds the added latency; large: fewer messages. */
+  flushMs?: number;
+}
+
+export interface Recorder {
+  snapshot(): void;
+  stop(): void;
+}
+
+export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): Recorder {
+  let queue: unknown[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    send(batch);
+  };
+  const stopRecording = record({
+    emit(event) {
+      queue.push(event);
+      // Full snapshots go at once: the agent's view is blank until one arrives.
+      if (event.type === 2) flush();
+      else timer ??= setTimeout(flush, flushMs);
+    },
+    blockSelector: `[${UI_ATTRIBUTE}]`,
+    maskTextSelector: maskSelector(rules),
+    maskTextFn: (text) => text.replace(/\S/g, "•"),
+    // Route every input through maskInputFn: rrweb calls it only for the tags/types listed here.
+    maskInputOptions: { input: true, textarea: true, select: true, password: true, email: true, text: true, tel: true, number: true, search: true, url: true },
+    maskInputFn: (value, element) => maskValue(value, element ?? null, rules),
+    inlineStylesheet: true,
+    inlineImages: false,
+    collectFonts: false,
+    sampling: { mousemove: 50, scroll: 50, input: "last" },
+    slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true },
+  });
+  return {
+    snapshot() {
+      record.takeFullSnapshot(true);
+    },
+    stop() {
+      stopRecording?.();
+      if (timer) clearTimeout(timer);
+      flush();
+    },
+  };
+}
+
+export { MASKED_VALUE };

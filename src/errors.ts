@@ -1,0 +1,39 @@
+/**
+ * The one table of error codes. Every error that crosses a boundary (server → client, background →
+ * UI) carries one of these codes and, by default, this message. The README's error table is
+ * generated from the same entries (see test/unit/errors.test.ts, which keeps them in sync).
+ */
+export const ERRORS = {
+  BAD_MESSAGE: "The message was not valid JSON or did not match the protocol. It was dropped.",
+  MESSAGE_TOO_LARGE: "The message is larger than the server accepts. It was dropped.",
+  VERSION_MISMATCH: "This Glimpse client speaks a different protocol version than the server. Update the extension or the console.",
+  HELLO_REQUIRED: "The first message on a connection must be hello.",
+  UNKNOWN_GROUP: "The group ID is not known to the server. Check the group ID in the extension's options.",
+  NOT_AUTHORIZED: "Sign in to the agent console first (your sign-in may have expired).",
+  INVALID_CREDENTIALS: "Wrong username or password.",
+  KEY_INVALID: "A session key is digits only. Check the key the visitor read to you.",
+  KEY_NOT_FOUND: "No session has that key. Check the key with the visitor.",
+  KEY_EXPIRED: "That session key has expired because no agent joined in time. Ask the visitor to share again.",
+  SESSION_ENDED: "That session has already ended.",
+  INVALID_STATE: "That action is not possible in the current state.",
+  RESUME_FAILED: "The session could not be resumed; it has ended.",
+  SERVER_UNREACHABLE: "The Glimpse server cannot be reached. Check your connection or the server URL in the extension's options.",
+  PERMISSION_DENIED: "Glimpse cannot capture this tab (browser pages and the extension gallery cannot be shared).",
+  RATE_LIMITED: "Too many attempts. Wait a minute and try again.",
+  INTERNAL: "Something went wrong on the server. Try again; if it persists, tell your administrator.",
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface GlimpseError {
+  code: ErrorCode;
+  message: string;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERRORS, value);
+}
+
+export function glimpseError(code: ErrorCode, message: string = ERRORS[code]): GlimpseError {
+  return { code, message };
+}

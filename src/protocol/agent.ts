@@ -1,0 +1,34 @@
+import * as v from "valibot";
+import { ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey } from "./common";
+
+/** Messages the agent console sends to the server. */
+export const AgentToServer = v.variant("t", [
+  v.object({ t: v.literal("hello"), v: v.pipe(v.number(), v.integer()) }),
+  /** The key as typed; the server normalises it and answers KEY_INVALID when it is not digits. */
+  v.object({ t: v.literal("join"), key: v.pipe(v.string(), v.maxLength(64)) }),
+  v.object({ t: v.literal("leave") }),
+  v.object({ t: v.literal("endSession") }),
+  Pong,
+]);
+export type AgentToServer = v.InferOutput<typeof AgentToServer>;
+
+/** Messages the server sends to an agent console. */
+export const ServerToAgent = v.variant("t", [
+  v.object({ t: v.literal("welcome"), v: v.number(), agent: v.object({ username: v.string(), groupId: v.string() }) }),
+  v.object({
+    t: v.literal("joined"),
+    sessionKey: SessionKey,
+    keyType: KeyType,
+    page: v.nullable(Page),
+    visitorConnected: v.boolean(),
+  }),
+  v.object({ t: v.literal("page"), url: Page.entries.url, title: Page.entries.title }),
+  v.object({ t: v.literal("paused") }),
+  v.object({ t: v.literal("visitorConnection"), connected: v.boolean() }),
+  Frames,
+  Guests,
+  SessionEnded,
+  ErrorMessage,
+  Ping,
+]);
+export type ServerToAgent = v.InferOutput<typeof ServerToAgent>;

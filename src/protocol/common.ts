@@ -1,0 +1,53 @@
+import * as v from "valibot";
+import { ERRORS, type ErrorCode } from "../errors";
+
+/** Bumped on any incompatible change; negotiated in the first message (hello). */
+export const PROTOCOL_VERSION = 1;
+
+export const SessionKey = v.pipe(v.string(), v.regex(/^\d{4,64}$/));
+export const GroupId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/));
+export const Url = v.pipe(v.string(), v.maxLength(4096));
+export const Title = v.pipe(v.string(), v.maxLength(1024));
+export const KeyType = v.picklist(["random", "visitor"]);
+export type KeyType = v.InferOutput<typeof KeyType>;
+
+/** Why a session ended; both sides show a sentence for each (src/session-text.ts). */
+export const EndReason = v.picklist([
+  "visitor_stopped",
+  "agent_ended",
+  "expired",
+  "visitor_left",
+  "server_shutdown",
+]);
+export type EndReason = v.InferOutput<typeof EndReason>;
+
+/**
+ * rrweb events are relayed, not interpreted, by the server: it checks the envelope (type and
+ * timestamp) and leaves the payload to the replayer, which builds its DOM in a sandboxed iframe.
+ */
+export const RecordedEvent = v.looseObject({ type: v.pipe(v.number(), v.integer()), timestamp: v.number() });
+
+export const Page = v.object({ url: Url, title: Title });
+export type Page = v.InferOutput<typeof Page>;
+
+export const Guests = v.object({
+  t: v.literal("guests"),
+  count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  agents: v.array(v.pipe(v.string(), v.maxLength(128))),
+});
+
+const codes = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
+export const ErrorMessage = v.object({
+  t: v.literal("error"),
+  code: v.picklist(codes),
+  message: v.string(),
+});
+
+export const Ping = v.object({ t: v.literal("ping") });
+export const Pong = v.object({ t: v.literal("pong") });
+export const SessionEnded = v.object({ t: v.literal("sessionEnded"), reason: EndReason });
+export const Frames = v.object({
+  t: v.literal("frames"),
+  seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  events: v.pipe(v.array(RecordedEvent), v.maxLength(5000)),
+});

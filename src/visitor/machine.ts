@@ -1,0 +1,206 @@
+/**
+ * The visitor's session state machine: transition(state, event) → { state, effects }.
+ * Pure: the background owns the socket, storage, tabs and clock and carries out the effects.
+ * The state is persisted after every transition, so a restarted background resumes from it.
+ */
+import type { EndReason, KeyType, VisitorToServer } from "../protocol";
+import { ERRORS, type ErrorCode } from "../errors";
+
+export interface Ended {
+  reason: EndReason | "error";
+  code: ErrorCode | null;
+  at: number;
+  sessionKey: string | null;
+}
+
+export interface Guests {
+  count: number;
+  agents: string[];
+}
+
+export type VisitorState =
+  | { status: "idle"; lastEnded: Ended | null }
+  | { status: "starting"; tabId: number; site: string; keyType: KeyType }
+  | {
+      status: "live";
+      tabId: number;
+      site: string;
+      keyType: KeyType;
+      sessionKey: string;
+      resumeToken: string;
+      startedAt: number;
+      guests: Guests;
+      /** Every agent who joined at some point, for the session history. */
+      agentsSeen: string[];
+      connection: "online" | "reconnecting";
+    };
+
+export const INITIAL_STATE: VisitorState = { status: "idle", lastEnded: null };
+
+export type VisitorEvent =
+  | { type: "share"; tabId: number; site: string; keyType: KeyType }
+  | { type: "stop"; now: number }
+  | { type: "tabClosed"; tabId: number; now: number }
+  /** The socket is open and the server welcomed us. */
+  | { type: "connected" }
+  | { type: "disconnected"; now: number }
+  | { type: "started"; sessionKey: string; keyType: KeyType; resumeToken: string; now: number }
+  | { type: "resumed"; count: number; agents: string[] }
+  | { type: "guests"; count: number; agents: string[] }
+  | { type: "snapshotRequest" }
+  | { type: "ended"; reason: EndReason; now: number }
+  | { type: "error"; code: ErrorCode; now: number };
+
+export type Effect =
+  | { type: "connect"; resume: { sessionKey: string; token: string } | null }
+  | { type: "reconnect"; resume: { sessionKey: string; token: string } }
+  | { type: "disconnect" }
+  | { type: "send"; message: VisitorToServer }
+  | { type: "startCapture"; tabId: number }
+  | { type: "stopCapture"; tabId: number }
+  | { type: "requestSnapshot"; tabId: number }
+  | { type: "historyStart"; sessionKey: string; keyType: KeyType; site: string; at: number }
+  | { type: "historyEnd"; sessionKey: string; reason: Ended["reason"]; agents: string[]; at: number }
+  | { type: "rejected"; code: ErrorCode };
+
+export interface Transition {
+  state: VisitorState;
+  effects: Effect[];
+}
+
+/** Errors after which a live session cannot go on. Others (a dropped bad frame) are reported only. */
+const FATAL_WHILE_LIVE: ReadonlySet<ErrorCode> = new Set(["RESUME_FAILED", "UNKNOWN_GROUP", "VERSION_MISMATCH", "SESSION_ENDED"]);
+
+export function transition(state: VisitorState, event: VisitorEvent): Transition {
+  switch (state.status) {
+    case "idle":
+      return fromIdle(state, event);
+    case "starting":
+      return fromStarting(state, event);
+    case "live":
+      return fromLive(state, event);
+  }
+}
+
+const stay = (state: VisitorState, effects: Effect[] = []): Transition => ({ state, effects });
+
+function fromIdle(state: Extract<VisitorState, { status: "idle" }>, event: VisitorEvent): Transition {
+  switch (event.type) {
+    case "share":
+      return {
+        state: { status: "starting", tabId: event.tabId, site: event.site, keyType: event.keyType },
+        effects: [{ type: "connect", resume: null }],
+      };
+    case "stop":
+      return stay(state, [{ type: "rejected", code: "INVALID_STATE" }]);
+    case "connected":
+      // A socket we no longer need (e.g. a stale reconnect): close it.
+      return stay(state, [{ type: "disconnect" }]);
+    default:
+      return stay(state);
+  }
+}
+
+function fromStarting(state: Extract<VisitorState, { status: "starting" }>, event: VisitorEvent): Transition {
+  const fail = (code: ErrorCode, now: number): Transition => ({
+    state: { status: "idle", lastEnded: { reason: "error", code, at: now, sessionKey: null } },
+    effects: [{ type: "disconnect" }],
+  });
+  switch (event.type) {
+    case "connected":
+      return stay(state, [{ type: "send", message: { t: "startSession", keyType: state.keyType, site: state.site } }]);
+    case "started":
+      return {
+        state: {
+          status: "live",
+          tabId: state.tabId,
+          site: state.site,
+          keyType: event.keyType,
+          sessionKey: event.sessionKey,
+          resumeToken: event.resumeToken,
+          startedAt: event.now,
+          guests: { count: 0, agents: [] },
+          agentsSeen: [],
+          connection: "online",
+        },
+        effects: [
+          { type: "startCapture", tabId: state.tabId },
+          { type: "historyStart", sessionKey: event.sessionKey, keyType: event.keyType, site: state.site, at: event.now },
+        ],
+      };
+    case "error":
+      return fail(event.code, event.now);
+    case "disconnected":
+      return fail("SERVER_UNREACHABLE", event.now);
+    case "stop":
+      return { state: { status: "idle", lastEnded: null }, effects: [{ type: "disconnect" }] };
+    case "tabClosed":
+      return event.tabId === state.tabId ? { state: { status: "idle", lastEnded: null }, effects: [{ type: "disconnect" }] } : stay(state);
+    case "share":
+      return stay(state, [{ type: "rejected", code: "INVALID_STATE" }]);
+    default:
+      return stay(state);
+  }
+}
+
+function fromLive(state: Extract<VisitorState, { status: "live" }>, event: VisitorEvent): Transition {
+  const end = (reason: Ended["reason"], code: ErrorCode | null, now: number, extra: Effect[] = []): Transition => ({
+    state: { status: "idle", lastEnded: { reason, code, at: now, sessionKey: state.sessionKey } },
+    effects: [
+      ...extra,
+      { type: "stopCapture", tabId: state.tabId },
+      { type: "disconnect" },
+      { type: "historyEnd", sessionKey: state.sessionKey, reason, agents: state.agentsSeen, at: now },
+    ],
+  });
+  const resume = { sessionKey: state.sessionKey, token: state.resumeToken };
+  switch (event.type) {
+    case "stop":
+      return end("visitor_stopped", null, event.now, [{ type: "send", message: { t: "endSession" } }]);
+    case "tabClosed":
+      return event.tabId === state.tabId
+        ? end("visitor_stopped", null, event.now, [{ type: "send", message: { t: "endSession" } }])
+        : stay(state);
+    case "ended":
+      return end(event.reason, null, event.now);
+    case "error":
+      return FATAL_WHILE_LIVE.has(event.code) ? end("error", event.code, event.now) : stay(state);
+    case "guests":
+    case "resumed": {
+      const agentsSeen = [...new Set([...state.agentsSeen, ...event.agents])];
+      return stay({ ...state, guests: { count: event.count, agents: event.agents }, agentsSeen, connection: "online" });
+    }
+    case "snapshotRequest":
+      return stay(state, [{ type: "requestSnapshot", tabId: state.tabId }]);
+    case "disconnected":
+      return stay({ ...state, connection: "reconnecting" }, [{ type: "reconnect", resume }]);
+    case "connected":
+      // Welcome after a reconnect; sessionResumed follows and sets the guests.
+      return stay(state);
+    case "share":
+      return stay(state, [{ type: "rejected", code: "INVALID_STATE" }]);
+    case "started":
+      return stay(state);
+  }
+}
+
+/** What the UI shows, derived from the state; one sentence per end reason. */
+export const END_TEXT: Record<Ended["reason"], string> = {
+  visitor_stopped: "You stopped sharing.",
+  agent_ended: "The agent ended the session.",
+  expired: "No agent joined in time, so the session key expired.",
+  visitor_left: "The connection to the Glimpse server was lost.",
+  server_shutdown: "The Glimpse server was restarted.",
+  error: "The session could not continue.",
+};
+
+export function endedText(ended: Ended): string {
+  return ended.reason === "error" && ended.code ? ERRORS[ended.code] : END_TEXT[ended.reason];
+}
+
+/** Connection-resume token shape check for persisted state coming back from storage. */
+export function isVisitorState(value: unknown): value is VisitorState {
+  if (typeof value !== "object" || value === null) return false;
+  const status = (value as { status?: unknown }).status;
+  return status === "idle" || status === "starting" || status === "live";
+}

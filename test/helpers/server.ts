@@ -1,0 +1,143 @@
+/** Start the real server on a free port with a fresh SQLite database; everything closed in teardown. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { buildApp } from "../../server/app";
+import type { ServerConfig } from "../../server/config";
+import { hashPassword } from "../../server/passwords";
+import { Store } from "../../server/store";
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  store: Store;
+  app: Awaited<ReturnType<typeof buildApp>>;
+  /** Every frames message the server relayed, as relayed. */
+  relayed: string[];
+  addGroup(id: string, keyLength?: number): void;
+  addAgent(groupId: string, username: string, password?: string): Promise<string>;
+  /** Sign in over HTTP and return the cookie header. */
+  signIn(username: string, password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), "glimpse-test-"));
+  const store = new Store(join(dir, "glimpse.db"));
+  const relayed: string[] = [];
+  const app = await buildApp({ store, config, onRelay: (_key, text) => relayed.push(text) });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === "string") throw new Error("no address");
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    url,
+    wsUrl: url.replace("http", "ws"),
+    store,
+    app,
+    relayed,
+    addGroup(id, keyLength = 6) {
+      store.createGroup({ id, name: `Group ${id}`, keyLength });
+    },
+    async addAgent(groupId, username, password = "correct horse battery") {
+      store.createAgent(groupId, username, await hashPassword(password));
+      return password;
+    },
+    async signIn(username, password) {
+      const response = await fetch(`${url}/api/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password }),
+      });
+      if (!response.ok) throw new Error(`sign-in failed: ${response.status}`);
+      const cookie = response.headers.get("set-cookie");
+      if (!cookie) throw new Error("no cookie");
+      return cookie.split(";")[0]!;
+    },
+    async close() {
+      await app.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Message = { t: string; [key: string]: unknown };
+
+/** A protocol client over a real socket that records what it receives and waits for messages. */
+export class Client {
+  readonly received: Message[] = [];
+  private waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on("message", (data) => {
+      const message = JSON.parse(data.toString()) as Message;
+      this.received.push(message);
+      this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
+    });
+    this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static async open(url: string, headers: Record<string, string> = {}): Promise<Client> {
+    const socket = new WebSocket(url, { headers });
+    const client = new Client(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", reject);
+    });
+    return client;
+  }
+
+  send(message: object | string): void {
+    this.socket.send(typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  /** The next message of type `t` (optionally matching `where`), including one already received. */
+  next<T extends Message = Message>(t: string, where: (m: Message) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+    const match = (m: Message) => m.t === t && where(m);
+    const seen = this.received.find(match);
+    if (seen) {
+      this.received.splice(this.received.indexOf(seen), 1);
+      return Promise.resolve(seen as T);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for "${t}"; received ${JSON.stringify(this.received.map((m) => m.t))}`)), timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.received.splice(this.received.indexOf(m), 1);
+          resolve(m as T);
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export async function visitor(server: TestServer, groupId = "demo"): Promise<Client> {
+  const client = await Client.open(`${server.wsUrl}/ws/visitor`);
+  client.send({ t: "hello", v: 1, groupId, client: "test" });
+  await client.next("welcome");
+  return client;
+}
+
+export async function sharingVisitor(server: TestServer, groupId = "demo") {
+  const client = await visitor(server, groupId);
+  client.send({ t: "startSession", keyType: "random", site: "http://shop.test" });
+  const started = await client.next<{ t: string; sessionKey: string; resumeToken: string }>("sessionStarted");
+  return { client, key: started.sessionKey, resumeToken: started.resumeToken };
+}
+
+export async function agent(server: TestServer, username: string, password: string): Promise<Client> {
+  const cookie = await server.signIn(username, password);
+  const client = await Client.open(`${server.wsUrl}/ws/agent`, { Cookie: cookie });
+  client.send({ t: "hello", v: 1 });
+  await client.next("welcome");
+  return client;
+}
