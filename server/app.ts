@@ -5,7 +5,7 @@
 import cookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyReply } from "fastify";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
@@ -17,6 +17,13 @@ import { SessionRegistry } from "./sessions";
 import { attachSocket } from "./socket";
 import { Store } from "./store";
 import { visitorConnection } from "./visitor-handler";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The session hub, for the admin surface and tests. */
+    hub: Hub;
+  }
+}
 
 export interface AppOptions {
   config?: Partial<ServerConfig>;
@@ -32,7 +39,7 @@ export function replyError(reply: FastifyReply, status: number, code: ErrorCode,
   return reply.status(status).send(glimpseError(code, message));
 }
 
-export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance & { hub: Hub }> {
+export async function buildApp(options: AppOptions = {}) {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? new Store(config.dbPath);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
@@ -92,5 +99,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     if (!options.store) store.close();
   });
 
-  return Object.assign(app, { hub });
+  app.decorate("hub", hub);
+  return app;
 }

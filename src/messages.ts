@@ -72,11 +72,13 @@ export type ResponseFor<R extends Request> = Responses[R["type"]];
 export interface StateBroadcast {
   type: "glimpse:state";
   session: SessionView;
+  /** Whether the receiving tab is the shared one (each tab gets its own copy). */
+  thisTab: boolean;
 }
 
 /** Port messages between the capture script in the shared tab and the background. */
 export type CaptureToBackground =
   | { t: "frames"; events: unknown[] }
   | { t: "page"; url: string; title: string };
-export type BackgroundToCapture = { t: "snapshot" } | { t: "stop" };
+export type BackgroundToCapture = { t: "start"; maskSelectors: string[] } | { t: "snapshot" } | { t: "stop" };
 export const CAPTURE_PORT = "glimpse-capture";

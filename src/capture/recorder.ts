@@ -18,6 +18,8 @@ export interface Recorder {
   stop(): void;
 }
 
+const INPUT_KINDS = ["color", "date", "datetime-local", "email", "month", "number", "range", "search", "tel", "text", "time", "url", "week", "textarea", "select", "password"] as const;
+
 export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): Recorder {
   let queue: unknown[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -39,12 +41,13 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     maskTextSelector: maskSelector(rules),
     maskTextFn: (text) => text.replace(/\S/g, "•"),
     // Route every input through maskInputFn: rrweb calls it only for the tags/types listed here.
-    maskInputOptions: { input: true, textarea: true, select: true, password: true, email: true, text: true, tel: true, number: true, search: true, url: true },
+    maskInputOptions: Object.fromEntries(INPUT_KINDS.map((kind) => [kind, true])),
     maskInputFn: (value, element) => maskValue(value, element ?? null, rules),
     inlineStylesheet: true,
     inlineImages: false,
     collectFonts: false,
-    sampling: { mousemove: 50, scroll: 50, input: "last" },
+    // Every input event (not "last", which waits for change/blur): the agent sees typing as it happens.
+    sampling: { mousemove: 50, scroll: 50 },
     slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true },
   });
   return {

@@ -40,6 +40,8 @@ export const INITIAL_STATE: VisitorState = { status: "idle", lastEnded: null };
 export type VisitorEvent =
   | { type: "share"; tabId: number; site: string; keyType: KeyType }
   | { type: "stop"; now: number }
+  /** The visitor closed the "session ended" notice. */
+  | { type: "dismiss" }
   | { type: "tabClosed"; tabId: number; now: number }
   /** The socket is open and the server welcomed us. */
   | { type: "connected" }
@@ -69,7 +71,14 @@ export interface Transition {
 }
 
 /** Errors after which a live session cannot go on. Others (a dropped bad frame) are reported only. */
-const FATAL_WHILE_LIVE: ReadonlySet<ErrorCode> = new Set(["RESUME_FAILED", "UNKNOWN_GROUP", "VERSION_MISMATCH", "SESSION_ENDED"]);
+const FATAL_WHILE_LIVE: ReadonlySet<ErrorCode> = new Set([
+  "RESUME_FAILED",
+  "UNKNOWN_GROUP",
+  "VERSION_MISMATCH",
+  "SESSION_ENDED",
+  // Raised by the background when reconnecting gave up.
+  "SERVER_UNREACHABLE",
+]);
 
 export function transition(state: VisitorState, event: VisitorEvent): Transition {
   switch (state.status) {
@@ -93,6 +102,8 @@ function fromIdle(state: Extract<VisitorState, { status: "idle" }>, event: Visit
       };
     case "stop":
       return stay(state, [{ type: "rejected", code: "INVALID_STATE" }]);
+    case "dismiss":
+      return stay({ status: "idle", lastEnded: null });
     case "connected":
       // A socket we no longer need (e.g. a stale reconnect): close it.
       return stay(state, [{ type: "disconnect" }]);
@@ -180,6 +191,7 @@ function fromLive(state: Extract<VisitorState, { status: "live" }>, event: Visit
     case "share":
       return stay(state, [{ type: "rejected", code: "INVALID_STATE" }]);
     case "started":
+    case "dismiss":
       return stay(state);
   }
 }

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
 import WebSocket from "ws";
 import { buildApp } from "../../server/app";
 import type { ServerConfig } from "../../server/config";
@@ -12,7 +13,7 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   store: Store;
-  app: Awaited<ReturnType<typeof buildApp>>;
+  app: FastifyInstance;
   /** Every frames message the server relayed, as relayed. */
   relayed: string[];
   addGroup(id: string, keyLength?: number): void;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { agent, Client, sharingVisitor, startServer, visitor, type TestServer } from "../helpers/server";
+import { agent, Client, sharingVisitor, startServer, type TestServer } from "../helpers/server";
 
 let server: TestServer;
 let password: string;

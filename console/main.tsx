@@ -1,0 +1,172 @@
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ERRORS } from "~src/errors";
+import type { ServerToAgent } from "~src/protocol";
+import { backoffDelay } from "~src/reconnect";
+import { END_TEXT_AGENT } from "./text";
+import { me, signIn, signOut, type AgentInfo } from "./api";
+import { AgentSocket } from "./socket";
+import { Viewer, type ViewerHandle } from "./Viewer";
+
+type Live = {
+  sessionKey: string;
+  page: { url: string; title: string } | null;
+  visitorConnected: boolean;
+  paused: boolean;
+  agents: string[];
+};
+
+function App() {
+  const [agent, setAgent] = useState<AgentInfo | null | undefined>(undefined);
+  useEffect(() => {
+    void me().then((result) => setAgent(result.ok ? result.value : null));
+  }, []);
+  if (agent === undefined) return <main>Loading…</main>;
+  if (agent === null) return <SignIn onSignedIn={setAgent} />;
+  return <Console agent={agent} onSignedOut={() => setAgent(null)} />;
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (agent: AgentInfo) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const result = await signIn(String(form.get("username")), String(form.get("password")));
+    if (result.ok) onSignedIn(result.value);
+    else setError(result.error.message);
+  };
+  return (
+    <main>
+      <form class="card" onSubmit={submit}>
+        <h1>Glimpse agent console</h1>
+        <label for="username">Username</label>
+        <input id="username" name="username" autocomplete="username" required />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        {error && <p class="error" role="alert">{error}</p>}
+        <button type="submit">Sign in</button>
+      </form>
+    </main>
+  );
+}
+
+function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => void }) {
+  const [connected, setConnected] = useState(false);
+  const [live, setLive] = useState<Live | null>(null);
+  const [notice, setNotice] = useState<{ kind: "error" | "info"; text: string } | null>(null);
+  const [key, setKey] = useState("");
+  const viewer = useRef<ViewerHandle | null>(null);
+  const pending = useRef<unknown[][]>([]);
+  const socketRef = useRef<AgentSocket | null>(null);
+  const liveKey = useRef<string | null>(null);
+
+  useEffect(() => {
+    let attempt = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onMessage = (message: ServerToAgent) => {
+      switch (message.t) {
+        case "welcome":
+          attempt = 0;
+          setConnected(true);
+          // Back after a dropped connection: rejoin the session we were watching.
+          if (liveKey.current) socket.send({ t: "join", key: liveKey.current });
+          return;
+        case "joined":
+          liveKey.current = message.sessionKey;
+          setNotice(null);
+          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: false, agents: [] });
+        case "frames":
+          if (viewer.current) viewer.current.add(message.events);
+          else pending.current.push(message.events);
+          return;
+        case "page":
+          return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: false });
+        case "paused":
+          return setLive((l) => l && { ...l, paused: true });
+        case "visitorConnection":
+          return setLive((l) => l && { ...l, visitorConnected: message.connected });
+        case "guests":
+          return setLive((l) => l && { ...l, agents: message.agents });
+        case "sessionEnded":
+          liveKey.current = null;
+          setLive(null);
+          return setNotice({ kind: "info", text: `The session ended: ${END_TEXT_AGENT[message.reason]}` });
+        case "error":
+          if (message.code === "NOT_AUTHORIZED") return onSignedOut();
+          if (liveKey.current && (message.code === "KEY_NOT_FOUND" || message.code === "KEY_EXPIRED")) {
+            // The session we were rejoining is gone.
+            liveKey.current = null;
+            setLive(null);
+          }
+          return setNotice({ kind: "error", text: message.message || ERRORS[message.code] });
+      }
+    };
+    const socket = new AgentSocket(onMessage, () => {
+      setConnected(false);
+      const delay = backoffDelay(attempt++, Math.random) ?? 30_000;
+      timer = setTimeout(() => socket.open(), delay);
+    });
+    socketRef.current = socket;
+    socket.open();
+    return () => {
+      clearTimeout(timer);
+      socket.close();
+    };
+  }, []);
+
+  const registerViewer = (handle: ViewerHandle | null) => {
+    viewer.current = handle;
+    if (handle) for (const events of pending.current.splice(0)) handle.add(events);
+  };
+
+  const join = (event: Event) => {
+    event.preventDefault();
+    setNotice(null);
+    pending.current = [];
+    socketRef.current?.send({ t: "join", key });
+  };
+
+  const overlay = live && !live.visitorConnected ? "The visitor's connection dropped. Waiting for them to come back…"
+    : live?.paused ? "The visitor left the shared site. The view resumes when they come back."
+    : null;
+
+  return (
+    <>
+      <header class="bar">
+        <h1>Glimpse</h1>
+        <span><span class={`dot ${connected ? "on" : "off"}`} />{connected ? "Connected" : "Connecting…"}</span>
+        <span>{agent.username}</span>
+        <button class="plain" onClick={() => void signOut().then(onSignedOut)}>Sign out</button>
+      </header>
+      {live ? (
+        <section class="viewer" aria-label="Live view">
+          <div class="meta">
+            <div class="page">
+              <strong data-testid="visitor-title">{live.page?.title ?? "Waiting for the page…"}</strong>
+              <div class="url" data-testid="visitor-url">{live.page?.url ?? ""}</div>
+            </div>
+            <span>Session {live.sessionKey}</span>
+            <span data-testid="visitor-connection"><span class={`dot ${live.visitorConnected ? "on" : "off"}`} />{live.visitorConnected ? "Visitor connected" : "Visitor reconnecting"}</span>
+            <span data-testid="agents">Agents: {live.agents.join(", ") || agent.username}</span>
+            <button class="plain" onClick={() => { liveKey.current = null; socketRef.current?.send({ t: "leave" }); setLive(null); }}>Leave</button>
+            <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>End session</button>
+          </div>
+          <Viewer register={registerViewer} overlay={overlay} />
+        </section>
+      ) : (
+        <main>
+          <form class="card" onSubmit={join}>
+            <h2>Join a screen share</h2>
+            <p>Ask the visitor to click <strong>Share screen</strong> and read you the key.</p>
+            <label for="key">Session key</label>
+            <input id="key" class="key" inputMode="numeric" autocomplete="off" value={key} onInput={(e) => setKey(e.currentTarget.value)} required />
+            {notice && <p class={notice.kind} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</p>}
+            <button type="submit" disabled={!connected}>Join</button>
+          </form>
+        </main>
+      )}
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

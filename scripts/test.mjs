@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+/** `npm test`: install what is missing, build, then lint, type-check and run every test tier. */
+import { ensureBrowsers, ensureNodeModules, nodeBin, run } from "./setup.mjs";
+
+ensureNodeModules();
+ensureBrowsers();
+run("node", ["scripts/build.mjs"]);
+run(nodeBin("eslint"), ["."]);
+run(nodeBin("tsc"), ["--noEmit"]);
+for (const tier of ["unit", "integration", "e2e"]) {
+  console.log(`\n── ${tier} tests ──`);
+  run(nodeBin("vitest"), ["run", "--project", tier, ...process.argv.slice(2)]);
+}

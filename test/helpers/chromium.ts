@@ -1,0 +1,51 @@
+/** Debian's Chromium with the built extension loaded (playwright-core; see ../shared TOOLCHAIN). */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type BrowserContext, type Worker } from "playwright-core";
+
+export const CHROMIUM = process.env.GLIMPSE_CHROMIUM ?? "/usr/bin/chromium";
+export const CHROME_BUILD = resolve("build/chrome-mv3-prod");
+
+const QUIET = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"];
+
+export interface VisitorBrowser {
+  context: BrowserContext;
+  worker: Worker;
+  extensionId: string;
+  close(): Promise<void>;
+}
+
+export async function launchVisitor(): Promise<VisitorBrowser> {
+  if (!existsSync(join(CHROME_BUILD, "manifest.json"))) throw new Error("build/chrome-mv3-prod is missing: run `npm run build` first");
+  const dir = mkdtempSync(join(tmpdir(), "glimpse-visitor-"));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...QUIET, `--disable-extensions-except=${CHROME_BUILD}`, `--load-extension=${CHROME_BUILD}`],
+  });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));
+  const extensionId = new URL(worker.url()).host;
+  return {
+    context,
+    worker,
+    extensionId,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchAgent() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: QUIET });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  return { browser, context, close: () => browser.close() };
+}
+
+/** Point the extension at a test server, as the options page would. */
+export async function configureExtension(worker: Worker, settings: { serverUrl: string; groupId: string; sites: string[] }) {
+  await worker.evaluate(async (value) => {
+    await chrome.storage.local.set({ settings: value });
+  }, settings);
+}
