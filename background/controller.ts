@@ -75,7 +75,7 @@ export class Controller {
     if (s.status === "idle") {
       return {
         status: "idle",
-        tabId: null,
+        tabId: s.lastEnded?.tabId ?? null,
         keyType: null,
         sessionKey: null,
         guests: 0,

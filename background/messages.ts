@@ -36,7 +36,7 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
       case "getStatus": {
         const tabId = sender.tab?.id;
         const state = controller.current;
-        const thisTab = state.status !== "idle" && tabId !== undefined && state.tabId === tabId;
+        const thisTab = tabId !== undefined && controller.view().tabId === tabId;
         if (thisTab && state.status === "live") {
           // The shared tab loaded a page: resume capture on the same site, pause elsewhere.
           if (sameSite(request.url, state.site)) void capture.inject(state.tabId);

@@ -64,7 +64,7 @@ export function App({ session, init, thisTab, onRetryInit }: AppProps) {
     return <button class="share" disabled>Starting…</button>;
   }
 
-  if (session.status === "idle" && session.lastEnded) {
+  if (session.status === "idle" && session.lastEnded && thisTab) {
     return (
       <div class="notice" role="status">
         <strong>Screen share ended.</strong> {session.lastEnded.text}

@@ -8,6 +8,8 @@ import { ERRORS, type ErrorCode } from "../errors";
 
 export interface Ended {
   reason: EndReason | "error";
+  /** The tab that was shared (or was about to be): the notice shows there. */
+  tabId: number;
   code: ErrorCode | null;
   at: number;
   sessionKey: string | null;
@@ -114,7 +116,7 @@ function fromIdle(state: Extract<VisitorState, { status: "idle" }>, event: Visit
 
 function fromStarting(state: Extract<VisitorState, { status: "starting" }>, event: VisitorEvent): Transition {
   const fail = (code: ErrorCode, now: number): Transition => ({
-    state: { status: "idle", lastEnded: { reason: "error", code, at: now, sessionKey: null } },
+    state: { status: "idle", lastEnded: { reason: "error", code, at: now, sessionKey: null, tabId: state.tabId } },
     effects: [{ type: "disconnect" }],
   });
   switch (event.type) {
@@ -156,7 +158,7 @@ function fromStarting(state: Extract<VisitorState, { status: "starting" }>, even
 
 function fromLive(state: Extract<VisitorState, { status: "live" }>, event: VisitorEvent): Transition {
   const end = (reason: Ended["reason"], code: ErrorCode | null, now: number, extra: Effect[] = []): Transition => ({
-    state: { status: "idle", lastEnded: { reason, code, at: now, sessionKey: state.sessionKey } },
+    state: { status: "idle", lastEnded: { reason, code, at: now, sessionKey: state.sessionKey, tabId: state.tabId } },
     effects: [
       ...extra,
       { type: "stopCapture", tabId: state.tabId },
@@ -179,7 +181,9 @@ function fromLive(state: Extract<VisitorState, { status: "live" }>, event: Visit
     case "guests":
     case "resumed": {
       const agentsSeen = [...new Set([...state.agentsSeen, ...event.agents])];
-      return stay({ ...state, guests: { count: event.count, agents: event.agents }, agentsSeen, connection: "online" });
+      const next = { ...state, guests: { count: event.count, agents: event.agents }, agentsSeen, connection: "online" as const };
+      // Frames sent while the socket was down are lost: after a resume the agents need a new base.
+      return stay(next, event.type === "resumed" ? [{ type: "requestSnapshot", tabId: state.tabId }] : []);
     }
     case "snapshotRequest":
       return stay(state, [{ type: "requestSnapshot", tabId: state.tabId }]);

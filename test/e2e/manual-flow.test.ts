@@ -18,7 +18,7 @@ beforeAll(async () => {
   server.addGroup("demo");
   await server.addAgent("demo", "alice", PASSWORD);
   visitor = await launchVisitor();
-  await configureExtension(visitor.worker, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
+  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
   agent = await launchAgent();
 });
 

@@ -43,9 +43,14 @@ export async function launchAgent() {
   return { browser, context, close: () => browser.close() };
 }
 
-/** Point the extension at a test server, as the options page would. */
-export async function configureExtension(worker: Worker, settings: { serverUrl: string; groupId: string; sites: string[] }) {
-  await worker.evaluate(async (value) => {
-    await chrome.storage.local.set({ settings: value });
-  }, settings);
+/** Point the extension at a test server through its options page, as a support admin would. */
+export async function configureExtension(browser: VisitorBrowser, settings: { serverUrl: string; groupId: string; sites: string[] }) {
+  const page = await browser.context.newPage();
+  await page.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  await page.getByLabel("Server URL").fill(settings.serverUrl);
+  await page.getByLabel("Group ID").fill(settings.groupId);
+  await page.getByLabel(/^Sites that show/).fill(settings.sites.join("\n"));
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Saved.").waitFor();
+  await page.close();
 }

@@ -40,6 +40,7 @@ describe("visitor state machine", () => {
     ["the agent ends it", watched, { type: "ended", reason: "agent_ended", now }, "idle", ["stopCapture", "disconnect", "historyEnd"]],
     ["the socket drops: reconnect, keep the session", watched, { type: "disconnected", now }, "live", ["reconnect"]],
     ["a dropped bad frame is not fatal", watched, { type: "error", code: "BAD_MESSAGE", now }, "live", []],
+    ["a resume re-sends a full snapshot (frames sent while down were lost)", { ...watched, connection: "reconnecting" }, { type: "resumed", count: 1, agents: ["alice"] }, "live", ["requestSnapshot"]],
     ["a failed resume ends the session", watched, { type: "error", code: "RESUME_FAILED", now }, "idle", ["stopCapture", "disconnect", "historyEnd"]],
     ["reconnecting gave up", watched, { type: "error", code: "SERVER_UNREACHABLE", now }, "idle", ["stopCapture", "disconnect", "historyEnd"]],
     ["Share during a session is rejected", live, { type: "share", tabId: 8, site: "x", keyType: "random" }, "live", ["rejected"]],
@@ -58,7 +59,7 @@ describe("visitor state machine", () => {
     const joined = transition(live, { type: "guests", count: 2, agents: ["alice", "bob"] }).state;
     const left = transition(joined, { type: "guests", count: 1, agents: ["bob"] }).state;
     const { state, effects } = transition(left, { type: "ended", reason: "agent_ended", now: 5 });
-    expect(state).toEqual({ status: "idle", lastEnded: { reason: "agent_ended", code: null, at: 5, sessionKey: "123456" } });
+    expect(state).toEqual({ status: "idle", lastEnded: { reason: "agent_ended", code: null, at: 5, sessionKey: "123456", tabId: 7 } });
     expect(effects).toContainEqual({ type: "historyEnd", sessionKey: "123456", reason: "agent_ended", agents: ["alice", "bob"], at: 5 });
   });
 

@@ -1,0 +1,129 @@
+/** Ending from the agent's side, late joiners, the popup, an unreachable server, a killed service worker. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type TestServer } from "../helpers/server";
+import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
+import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
+
+let server: TestServer;
+let visitor: VisitorBrowser;
+let agent: Awaited<ReturnType<typeof launchAgent>>;
+const PASSWORD = "agent password 1";
+
+beforeAll(async () => {
+  server = await startServer();
+  server.addGroup("demo");
+  await server.addAgent("demo", "alice", PASSWORD);
+  await server.addAgent("demo", "bob", PASSWORD);
+  visitor = await launchVisitor();
+  agent = await launchAgent();
+});
+
+afterAll(async () => {
+  await visitor?.close();
+  await agent?.close();
+  await server?.close();
+});
+
+/**
+ * Stop the extension's service worker as Chrome does when it is idle, using the Stop control of
+ * chrome://serviceworker-internals (CDP's ServiceWorker.stopAllWorkers does not reach extension
+ * workers, and Playwright reports no "close" for them). Resolves once the page says STOPPED.
+ */
+async function stopServiceWorker(browser: VisitorBrowser) {
+  const internals = await browser.context.newPage();
+  await internals.goto("chrome://serviceworker-internals/");
+  const registration = internals.locator(".serviceworker-registration", { hasText: browser.extensionId });
+  await registration.locator('cr-button[data-command="stop"]').first().click();
+  await expect.poll(async () => {
+    await internals.reload();
+    return registration.locator(".serviceworker-running-status .value").first().textContent();
+  }, { timeout: 10_000 }).toBe("STOPPED");
+  await internals.close();
+}
+
+const useServer = (url = server.url) => configureExtension(visitor, { serverUrl: url, groupId: "demo", sites: [`${server.url}/demo/*`] });
+
+describe("session lifecycle in Chromium", () => {
+  it("shows the same key in the popup, lets a late agent see the page at once, and ends from the agent's side", async () => {
+    await useServer();
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/demo/product-lamp.html`);
+    const key = await shareAndReadKey(page);
+
+    const popup = await visitor.context.newPage();
+    await popup.goto(`chrome-extension://${visitor.extensionId}/popup.html`);
+    expect((await popup.getByLabel("Session key").textContent())!.replace(/\s/g, "")).toBe(key);
+    await expect.poll(() => popup.getByText("Waiting for an agent to join…").isVisible()).toBe(true);
+
+    const alice = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Terracotta lamp");
+    await page.locator("#qty").fill("3");
+    await expect.poll(() => replayed(alice, "return doc.querySelector('#qty')?.value"), { timeout: 10_000 }).toBe("3");
+
+    // A second agent joining late gets a fresh full snapshot, including the current input value.
+    const bob = await signInAndJoin(agent.browser, server.url, "bob", PASSWORD, key);
+    await expect.poll(() => replayed(bob, "return doc.querySelector('#qty')?.value"), { timeout: 15_000 }).toBe("3");
+    await expect.poll(() => page.getByText("2 agents are viewing").isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => popup.getByText("2 agents are viewing").isVisible(), { timeout: 10_000 }).toBe(true);
+
+    await alice.getByRole("button", { name: "End session" }).click();
+    await expect.poll(() => page.getByText("The agent ended the session.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => bob.getByText("The session ended: an agent ended it.").isVisible(), { timeout: 10_000 }).toBe(true);
+
+    // The popup's history records it.
+    await popup.reload();
+    const history = popup.getByRole("region", { name: "Recent sessions" });
+    await expect.poll(() => history.textContent()).toContain(key);
+    expect(await history.textContent()).toContain("alice, bob");
+    expect(await history.textContent()).toContain("The agent ended the session.");
+
+    await page.getByRole("button", { name: "OK" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Share screen" }).isVisible()).toBe(true);
+    await page.close();
+    await popup.close();
+  });
+
+  it("carries a live session on when the service worker is stopped", async () => {
+    await useServer();
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/demo/index.html`);
+    const key = await shareAndReadKey(page);
+    const alice = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+
+    await stopServiceWorker(visitor);
+
+    // It comes back by itself (woken by the recorder's port), resumes the session with the server,
+    // and the visitor's typing reaches the agent again — which needs the background to relay it.
+    await page.locator("#search").fill("chair");
+    await expect.poll(() => replayed(alice, "return doc.querySelector('#search')?.value"), { timeout: 20_000 }).toBe("chair");
+    expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
+    expect(server.app.hub.registry.size).toBe(1);
+    // …and Stop still works.
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await expect.poll(() => alice.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.close();
+  });
+
+  it("says so on the page when the server cannot be reached, instead of failing silently", async () => {
+    await useServer("http://127.0.0.1:9"); // nothing listens on the discard port
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/demo/index.html`);
+    await expect.poll(() => page.getByText("Screen share is unavailable.").isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await page.getByText("The Glimpse server cannot be reached").isVisible()).toBe(true);
+    expect(await page.getByRole("button", { name: "Share screen" }).count()).toBe(0);
+    await page.close();
+    await useServer();
+  });
+
+  it("shows no button and sends nothing on sites the team did not configure", async () => {
+    await useServer();
+    const before = server.relayed.length;
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/healthz`);
+    await page.waitForTimeout(500);
+    expect(await page.locator("glimpse-ui").count()).toBe(0);
+    expect(server.relayed.length).toBe(before);
+    await page.close();
+  });
+});
