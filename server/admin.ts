@@ -1,6 +1,8 @@
 /**
  * Non-interactive administration (documented in the README):
- *   npm run admin -- create-group <id> [--name <name>] [--key-length <4-12>]
+ *   npm run admin -- create-group <id> [--name <name>] [--key-length <4-12>] [--require-verified]
+ *   npm run admin -- group-secret <id>        (print the secret sites sign visitor tokens with)
+ *   npm run admin -- require-verified <id> on|off
  *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
  *   npm run admin -- list
  *   npm run admin -- init-demo        (first run: demo group + a first agent, credentials printed once)
@@ -35,6 +37,7 @@ async function main(argv: string[]) {
       "key-length": { type: "string" },
       group: { type: "string" },
       "password-stdin": { type: "boolean" },
+      "require-verified": { type: "boolean" },
     },
   });
   const [command, arg] = positionals;
@@ -48,8 +51,24 @@ async function main(argv: string[]) {
         if (!Number.isInteger(keyLength) || keyLength < MIN_KEY_LENGTH || keyLength > MAX_KEY_LENGTH) {
           fail(`--key-length must be ${MIN_KEY_LENGTH}..${MAX_KEY_LENGTH}`);
         }
-        store.createGroup({ id: arg, name: values.name ?? arg, keyLength });
-        console.log(`created group ${arg}`);
+        const secret = randomSecret();
+        store.createGroup({ id: arg, name: values.name ?? arg, keyLength, secret, requireVerified: Boolean(values["require-verified"]) });
+        console.log(`created group ${arg}; visitor token secret (HS256): ${secret}`);
+        break;
+      }
+      case "group-secret": {
+        const group = arg ? store.getGroup(arg) : null;
+        if (!group) fail(`group "${arg ?? ""}" does not exist`);
+        console.log(group.secret);
+        break;
+      }
+      case "require-verified": {
+        const group = arg ? store.getGroup(arg) : null;
+        if (!group) fail(`group "${arg ?? ""}" does not exist`);
+        const mode = positionals[2];
+        if (mode !== "on" && mode !== "off") fail("require-verified <id> on|off");
+        store.setRequireVerified(group.id, mode === "on");
+        console.log(`group ${group.id}: verified visitors ${mode === "on" ? "required" : "optional"}`);
         break;
       }
       case "create-agent": {
@@ -66,7 +85,9 @@ async function main(argv: string[]) {
         console.log(`${store.countAgents()} agent(s)`);
         break;
       case "init-demo": {
-        if (!store.getGroup("demo")) store.createGroup({ id: "demo", name: "Demo shop", keyLength: DEFAULT_KEY_LENGTH });
+        if (!store.getGroup("demo")) {
+          store.createGroup({ id: "demo", name: "Demo shop", keyLength: DEFAULT_KEY_LENGTH, secret: randomSecret(), requireVerified: false });
+        }
         if (store.countAgents() === 0) {
           const password = await createAgent(store, "demo", "agent");
           console.log(`\n  First agent account (shown once, keep it):  username: agent   password: ${password}\n`);
@@ -74,7 +95,7 @@ async function main(argv: string[]) {
         break;
       }
       default:
-        fail("usage: create-group <id> [--name N] [--key-length L] | create-agent <username> --group <id> [--password-stdin] | list | init-demo");
+        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | create-agent <username> --group <id> [--password-stdin] | list | init-demo");
     }
   } finally {
     store.close();

@@ -1,12 +1,14 @@
-/** An agent console's connection (already authenticated at upgrade): join by key, watch, end. */
+/** An agent console's connection (already authenticated at upgrade): join by key, watch visitors, end. */
 import { normalizeKey } from "../src/keys";
 import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
+import { joinSession } from "./join";
 import { send, sendError, type Peer } from "./peer";
 import type { Agent } from "./store";
 
 export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection {
   let greeted = false;
+  const group = agent.groupId; // an agent only ever sees and acts within its own group
 
   function onMessage(message: AgentToServer): void {
     const current = hub.registry.ofAgent(peer);
@@ -18,23 +20,28 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection 
       case "join": {
         const key = normalizeKey(message.key);
         if (!key) return sendError(peer, "KEY_INVALID");
-        const found = hub.registry.lookup(agent.groupId, key);
+        const found = hub.registry.lookup(group, key, "random");
         if ("code" in found) return sendError(peer, found.code);
-        if (current) hub.registry.leave(peer);
-        const { session } = found;
-        send(peer, {
-          t: "joined",
-          sessionKey: session.key,
-          keyType: session.keyType,
-          page: session.page,
-          visitorConnected: session.visitor !== null,
-        });
-        hub.registry.join(session, peer, agent.username);
-        if (session.paused) send(peer, { t: "paused" });
-        // A late joiner needs a full snapshot to see anything at all.
-        if (session.visitor) send(session.visitor, { t: "snapshotRequest" });
-        return;
+        hub.registry.cancelWait(peer);
+        return joinSession(hub, found.session, peer, agent.username);
       }
+      case "watchVisitor":
+        return hub.presence.watch(peer, group, message.visitorId);
+      case "unwatchVisitor":
+        return hub.presence.unwatch(peer, group, message.visitorId);
+      case "showTerms": {
+        const text = JSON.stringify({ t: "signal", type: "showterms", agent: agent.username });
+        if (!hub.presence.signal(group, message.visitorId, text)) return sendError(peer, "VISITOR_OFFLINE");
+        return hub.presence.toWatchers(group, message.visitorId, JSON.stringify({ t: "terms", visitorId: message.visitorId, status: "sent" }));
+      }
+      case "joinVisitor": {
+        const found = hub.registry.lookup(group, message.visitorId, "visitor");
+        if ("session" in found) return joinSession(hub, found.session, peer, agent.username);
+        hub.registry.wait(group, message.visitorId, peer, agent.username);
+        return send(peer, { t: "waiting", visitorId: message.visitorId });
+      }
+      case "cancelWait":
+        return hub.registry.cancelWait(peer);
       case "leave":
         if (!current) return sendError(peer, "INVALID_STATE", "You are not in a session.");
         return hub.registry.leave(peer);
@@ -63,7 +70,9 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection 
       onMessage(parsed.value);
     },
     onClose() {
+      hub.registry.cancelWait(peer);
       hub.registry.leave(peer);
+      hub.presence.agentGone(peer);
     },
   };
 }

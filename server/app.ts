@@ -13,6 +13,7 @@ import { agentConnection } from "./agent-handler";
 import { AUTH_COOKIE, registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
+import { PresenceRegistry } from "./presence";
 import { SessionRegistry } from "./sessions";
 import { attachSocket } from "./socket";
 import { Store } from "./store";
@@ -43,7 +44,7 @@ export async function buildApp(options: AppOptions = {}) {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? new Store(config.dbPath);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
-  const hub: Hub = { store, registry, config, onRelay: options.onRelay };
+  const hub: Hub = { store, registry, presence: new PresenceRegistry(), config, onRelay: options.onRelay };
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   await app.register(cookie);

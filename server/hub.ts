@@ -1,4 +1,5 @@
 import type { ServerConfig } from "./config";
+import type { PresenceRegistry } from "./presence";
 import type { SessionRegistry } from "./sessions";
 import type { Store } from "./store";
 
@@ -6,6 +7,7 @@ import type { Store } from "./store";
 export interface Hub {
   store: Store;
   registry: SessionRegistry;
+  presence: PresenceRegistry;
   config: ServerConfig;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
   onRelay?: (sessionKey: string, text: string) => void;

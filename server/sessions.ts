@@ -3,7 +3,7 @@
  * reconnect grace. Kept behind this class so a shared (Redis) registry can replace it later
  * without touching the protocol handlers.
  */
-import { randomInt as cryptoRandomInt } from "node:crypto";
+import { randomInt as cryptoRandomInt, timingSafeEqual } from "node:crypto";
 import { generateKey, type RandomInt } from "../src/keys";
 import type { EndReason, KeyType, Page } from "../src/protocol";
 import { send, type Peer } from "./peer";
@@ -44,6 +44,8 @@ export class SessionRegistry {
   private readonly byVisitor = new Map<Peer, LiveSession>();
   private readonly byAgent = new Map<Peer, LiveSession>();
   private readonly expired = new Map<string, number>();
+  private readonly waiters = new Map<string, Map<Peer, string>>();
+  private readonly waitingFor = new Map<Peer, string>();
   private readonly now: () => number;
   private readonly randomInt: RandomInt;
 
@@ -56,10 +58,17 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
-  create(groupId: string, keyLength: number, keyType: KeyType, site: string, visitor: Peer): LiveSession {
+  /** A random-key session, or (keyType "visitor") a one-click session keyed by the visitor ID. */
+  create(groupId: string, keyLength: number, keyType: KeyType, site: string, visitor: Peer, visitorId?: string): LiveSession {
     let key: string;
-    do key = generateKey(keyLength, this.randomInt);
-    while (this.sessions.has(id(groupId, key)) || this.expired.has(id(groupId, key)));
+    if (keyType === "visitor") {
+      if (!visitorId) throw new Error("a visitor session needs a visitor ID");
+      key = visitorId;
+      this.expired.delete(id(groupId, key, keyType));
+    } else {
+      do key = generateKey(keyLength, this.randomInt);
+      while (this.sessions.has(id(groupId, key, keyType)) || this.expired.has(id(groupId, key, keyType)));
+    }
     const session: LiveSession = {
       key,
       groupId,
@@ -77,15 +86,15 @@ export class SessionRegistry {
     };
     session.expiryTimer = setTimeout(() => this.expire(session), this.options.keyTtlMs);
     session.expiryTimer.unref();
-    this.sessions.set(id(groupId, key), session);
+    this.sessions.set(id(groupId, key, keyType), session);
     this.byVisitor.set(visitor, session);
     return session;
   }
 
-  lookup(groupId: string, key: string): Lookup {
-    const session = this.sessions.get(id(groupId, key));
+  lookup(groupId: string, key: string, keyType: KeyType = "random"): Lookup {
+    const session = this.sessions.get(id(groupId, key, keyType));
     if (session) return { session };
-    const expiredAt = this.expired.get(id(groupId, key));
+    const expiredAt = this.expired.get(id(groupId, key, keyType));
     if (expiredAt !== undefined && this.now() - expiredAt < TOMBSTONE_MS) return { code: "KEY_EXPIRED" };
     return { code: "KEY_NOT_FOUND" };
   }
@@ -96,6 +105,42 @@ export class SessionRegistry {
 
   ofAgent(peer: Peer): LiveSession | null {
     return this.byAgent.get(peer) ?? null;
+  }
+
+  /** An agent waits for a visitor's one-click session (after Start screen share). */
+  wait(groupId: string, visitorId: string, agent: Peer, username: string): void {
+    this.cancelWait(agent);
+    const waitId = id(groupId, visitorId, "visitor");
+    let set = this.waiters.get(waitId);
+    if (!set) this.waiters.set(waitId, (set = new Map()));
+    set.set(agent, username);
+    this.waitingFor.set(agent, waitId);
+  }
+
+  cancelWait(agent: Peer): void {
+    const waitId = this.waitingFor.get(agent);
+    if (waitId === undefined) return;
+    this.waitingFor.delete(agent);
+    this.waiters.get(waitId)?.delete(agent);
+    if (this.waiters.get(waitId)?.size === 0) this.waiters.delete(waitId);
+  }
+
+  /** The visitor declined: nobody waits any more, so no later session can auto-join. */
+  cancelWaitsFor(groupId: string, visitorId: string): Peer[] {
+    const waitId = id(groupId, visitorId, "visitor");
+    const agents = [...(this.waiters.get(waitId)?.keys() ?? [])];
+    for (const agent of agents) this.waitingFor.delete(agent);
+    this.waiters.delete(waitId);
+    return agents;
+  }
+
+  /** The agents waiting for this (just started) one-click session; they are no longer waiting. */
+  takeWaiters(session: LiveSession): [Peer, string][] {
+    const waitId = id(session.groupId, session.key, session.keyType);
+    const waiting = [...(this.waiters.get(waitId) ?? new Map<Peer, string>())];
+    this.waiters.delete(waitId);
+    for (const [agent] of waiting) this.waitingFor.delete(agent);
+    return waiting;
   }
 
   join(session: LiveSession, agent: Peer, username: string): void {
@@ -128,8 +173,8 @@ export class SessionRegistry {
 
   /** A visitor proves it owns the session with the resume token it was given at start. */
   resume(groupId: string, key: string, token: string, visitor: Peer): LiveSession | null {
-    const session = this.sessions.get(id(groupId, key));
-    if (!session || session.resumeToken !== token) return null;
+    const session = this.sessions.get(id(groupId, key, "random")) ?? this.sessions.get(id(groupId, key, "visitor"));
+    if (!session || !safeEqual(session.resumeToken, token)) return null;
     if (session.visitor && session.visitor !== visitor) {
       this.byVisitor.delete(session.visitor);
       session.visitor.close(4000, "replaced by a resumed connection");
@@ -143,7 +188,7 @@ export class SessionRegistry {
   }
 
   end(session: LiveSession, reason: EndReason): void {
-    if (!this.sessions.delete(id(session.groupId, session.key))) return;
+    if (!this.sessions.delete(id(session.groupId, session.key, session.keyType))) return;
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     if (session.graceTimer) clearTimeout(session.graceTimer);
     const ended = JSON.stringify({ t: "sessionEnded", reason });
@@ -169,7 +214,7 @@ export class SessionRegistry {
 
   private expire(session: LiveSession): void {
     if (session.agents.size > 0) return;
-    this.expired.set(id(session.groupId, session.key), this.now());
+    this.expired.set(id(session.groupId, session.key, session.keyType), this.now());
     this.pruneTombstones();
     this.end(session, "expired");
   }
@@ -187,4 +232,11 @@ export class SessionRegistry {
   }
 }
 
-const id = (groupId: string, key: string) => `${groupId}:${key}`;
+/** Random keys and visitor IDs live in separate namespaces: an all-digit visitor ID never meets a random key. */
+const id = (groupId: string, key: string, keyType: KeyType) => `${groupId}:${keyType}:${key}`;
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -12,6 +12,10 @@ export interface Group {
   id: string;
   name: string;
   keyLength: number;
+  /** HS256 secret the group's sites sign visitor tokens with. */
+  secret: string;
+  /** Refuse visitors without a valid signed token. */
+  requireVerified: boolean;
 }
 
 export interface Agent {
@@ -61,7 +65,13 @@ const MIGRATIONS = [
      end_reason TEXT,
      agents TEXT NOT NULL DEFAULT ''
    );`,
+  `ALTER TABLE groups ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+   ALTER TABLE groups ADD COLUMN require_verified INTEGER NOT NULL DEFAULT 0;`,
 ];
+
+const GROUP_COLUMNS = "id, name, key_length AS keyLength, secret, require_verified AS requireVerified";
+const toGroup = (row: (Omit<Group, "requireVerified"> & { requireVerified: number }) | undefined): Group | null =>
+  row ? { ...row, requireVerified: row.requireVerified === 1 } : null;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -91,16 +101,21 @@ export class Store {
   }
 
   createGroup(group: Group): void {
-    this.db.prepare("INSERT INTO groups (id, name, key_length) VALUES (?, ?, ?)").run(group.id, group.name, group.keyLength);
+    this.db
+      .prepare("INSERT INTO groups (id, name, key_length, secret, require_verified) VALUES (?, ?, ?, ?, ?)")
+      .run(group.id, group.name, group.keyLength, group.secret, group.requireVerified ? 1 : 0);
+  }
+
+  setRequireVerified(id: string, required: boolean): void {
+    this.db.prepare("UPDATE groups SET require_verified = ? WHERE id = ?").run(required ? 1 : 0, id);
   }
 
   getGroup(id: string): Group | null {
-    const row = this.db.prepare("SELECT id, name, key_length AS keyLength FROM groups WHERE id = ?").get(id) as Group | undefined;
-    return row ?? null;
+    return toGroup(this.db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups WHERE id = ?`).get(id) as never);
   }
 
   listGroups(): Group[] {
-    return this.db.prepare("SELECT id, name, key_length AS keyLength FROM groups ORDER BY id").all() as Group[];
+    return (this.db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups ORDER BY id`).all() as never[]).map((row) => toGroup(row)!);
   }
 
   createAgent(groupId: string, username: string, passwordHash: string): number {

@@ -1,25 +1,53 @@
-/** A visitor's connection: hello (or resume), start a session, stream frames, end. */
+/**
+ * A visitor's connection. role "session": hello (or resume), start a session, stream frames, end.
+ * role "presence" (one-click): hello with a visitor ID, page updates, answers to agents' signals.
+ */
 import { parseVisitorMessage, PROTOCOL_VERSION, type VisitorToServer } from "../src/protocol";
+import type { Connection, Hub } from "./hub";
+import { verifyIdentity } from "./identity";
+import { joinSession } from "./join";
 import { send, sendError, type Peer } from "./peer";
-import type { Hub, Connection } from "./hub";
 import type { Group } from "./store";
 
-export function visitorConnection(hub: Hub, peer: Peer): Connection {
-  let group: Group | null = null;
+type Hello = Extract<VisitorToServer, { t: "hello" }>;
 
-  function onHello(message: Extract<VisitorToServer, { t: "hello" }>): void {
+export function visitorConnection(hub: Hub, peer: Peer): Connection {
+  let phase: "new" | "verifying" | "ready" | "closed" = "new";
+  let group: Group | null = null;
+  let visitorId: string | null = null;
+  let role: "presence" | "session" = "session";
+
+  async function onHello(message: Hello): Promise<void> {
     if (message.v !== PROTOCOL_VERSION) {
       sendError(peer, "VERSION_MISMATCH", `The server speaks protocol ${PROTOCOL_VERSION}, this client ${message.v}. Update the extension.`);
       return peer.close(4001, "VERSION_MISMATCH");
     }
-    group = hub.store.getGroup(message.groupId);
-    if (!group) {
+    const found = hub.store.getGroup(message.groupId);
+    if (!found) {
       sendError(peer, "UNKNOWN_GROUP");
       return peer.close(4004, "UNKNOWN_GROUP");
     }
-    send(peer, { t: "welcome", v: PROTOCOL_VERSION, group: { id: group.id, name: group.name } });
+    role = message.role ?? "session";
+    let verified = false;
+    if (message.visitorId) {
+      const identity = await verifyIdentity(found, message.visitorId, message.token);
+      if (phase === "closed") return;
+      if (!identity.ok) {
+        sendError(peer, identity.code, identity.message);
+        return peer.close(4003, identity.code);
+      }
+      verified = identity.verified;
+      visitorId = message.visitorId;
+    } else if (role === "presence") {
+      sendError(peer, "NOT_LINKED");
+      return peer.close(4003, "NOT_LINKED");
+    }
+    group = found;
+    phase = "ready";
+    send(peer, { t: "welcome", v: PROTOCOL_VERSION, group: { id: found.id, name: found.name }, visitorId, verified });
+    if (role === "presence" && visitorId) hub.presence.connect(found.id, visitorId, peer, { verified, name: message.name ?? null });
     if (message.resume) {
-      const session = hub.registry.resume(group.id, message.resume.sessionKey, message.resume.token, peer);
+      const session = hub.registry.resume(found.id, message.resume.sessionKey, message.resume.token, peer);
       if (!session) return sendError(peer, "RESUME_FAILED");
       const agents = [...new Set(session.agents.values())];
       send(peer, { t: "sessionResumed", sessionKey: session.key, count: session.agents.size, agents });
@@ -29,11 +57,31 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
   function onMessage(message: VisitorToServer, text: string): void {
     if (message.t === "hello") return sendError(peer, "INVALID_STATE", "hello was already received on this connection.");
     if (message.t === "pong") return;
+    const groupId = group!.id;
+    if (message.t === "presence") {
+      if (role !== "presence") return sendError(peer, "INVALID_STATE", "presence is sent on a presence connection.");
+      return hub.presence.update(peer, { url: message.url, title: message.title }, message.visible);
+    }
+    if (message.t === "signalAgent") {
+      if (!visitorId) return sendError(peer, "NOT_LINKED");
+      hub.presence.toWatchers(groupId, visitorId, JSON.stringify({ t: "terms", visitorId, status: message.status }));
+      if (message.status === "declined") hub.registry.cancelWaitsFor(groupId, visitorId);
+      return;
+    }
     const session = hub.registry.ofVisitor(peer);
     if (message.t === "startSession") {
+      if (role !== "session") return sendError(peer, "INVALID_STATE", "Sessions start on a session connection.");
       if (session) return sendError(peer, "INVALID_STATE", "This connection already has a live session.");
-      const created = hub.registry.create(group!.id, group!.keyLength, message.keyType, message.site, peer);
-      return send(peer, { t: "sessionStarted", sessionKey: created.key, keyType: created.keyType, resumeToken: created.resumeToken });
+      if (message.keyType === "visitor") {
+        if (!visitorId) return sendError(peer, "NOT_LINKED");
+        const existing = hub.registry.lookup(groupId, visitorId, "visitor");
+        if ("session" in existing) hub.registry.end(existing.session, "visitor_stopped");
+      }
+      const created = hub.registry.create(groupId, group!.keyLength, message.keyType, message.site, peer, visitorId ?? undefined);
+      send(peer, { t: "sessionStarted", sessionKey: created.key, keyType: created.keyType, resumeToken: created.resumeToken });
+      // The agents who clicked Start screen share join by themselves.
+      for (const [agent, username] of hub.registry.takeWaiters(created)) joinSession(hub, created, agent, username);
+      return;
     }
     if (!session) return sendError(peer, "INVALID_STATE", `"${message.t}" needs a live session; start one first.`);
     switch (message.t) {
@@ -56,16 +104,24 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
     onText(text) {
       const parsed = parseVisitorMessage(text);
       if (!parsed.ok) return sendError(peer, parsed.error.code, parsed.error.message);
-      if (!group) {
+      if (phase === "new") {
         if (parsed.value.t !== "hello") {
           sendError(peer, "HELLO_REQUIRED");
           return peer.close(4002, "HELLO_REQUIRED");
         }
-        return onHello(parsed.value);
+        phase = "verifying";
+        onHello(parsed.value).catch((error) => {
+          console.error("glimpse: hello failed", error);
+          sendError(peer, "INTERNAL");
+        });
+        return;
       }
+      if (phase === "verifying") return sendError(peer, "INVALID_STATE", "Wait for welcome before sending more.");
       onMessage(parsed.value, text);
     },
     onClose() {
+      phase = "closed";
+      hub.presence.disconnect(peer);
       hub.registry.visitorGone(peer);
     },
   };

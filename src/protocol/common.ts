@@ -4,7 +4,12 @@ import { ERRORS, type ErrorCode } from "../errors";
 /** Bumped on any incompatible change; negotiated in the first message (hello). */
 export const PROTOCOL_VERSION = 1;
 
-export const SessionKey = v.pipe(v.string(), v.regex(/^\d{4,64}$/));
+/** A visitor ID as a site knows its customer (account number, e-mail, UUID). */
+export const VisitorId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_@.+:-]{1,128}$/, "a visitor ID is 1-128 letters, digits or _@.+:-"));
+/** Random keys are digits; one-click sessions are keyed by the visitor ID. */
+export const SessionKey = v.union([v.pipe(v.string(), v.regex(/^\d{4,64}$/)), VisitorId]);
+export const TermsStatus = v.picklist(["displayed", "declined", "accepted"]);
+export type TermsStatus = v.InferOutput<typeof TermsStatus>;
 export const GroupId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/));
 export const Url = v.pipe(v.string(), v.maxLength(4096));
 export const Title = v.pipe(v.string(), v.maxLength(1024));

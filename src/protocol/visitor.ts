@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey } from "./common";
+import { ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -7,6 +7,13 @@ export const VisitorHello = v.object({
   v: v.pipe(v.number(), v.integer()),
   groupId: GroupId,
   client: v.pipe(v.string(), v.maxLength(128)),
+  /** Identity (one-click flow): the visitor ID, optionally proven by a token signed by the site. */
+  visitorId: v.optional(VisitorId),
+  token: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  name: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  email: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  /** "presence": hold presence only; "session": share. */
+  role: v.optional(v.picklist(["presence", "session"])),
   /** Present when a restarted background picks up a live session. */
   resume: v.optional(v.object({ sessionKey: SessionKey, token: v.pipe(v.string(), v.length(43)) })),
 });
@@ -15,6 +22,10 @@ export const VisitorToServer = v.variant("t", [
   VisitorHello,
   v.object({ t: v.literal("startSession"), keyType: KeyType, site: v.pipe(v.string(), v.maxLength(512)) }),
   v.object({ t: v.literal("page"), url: Page.entries.url, title: Page.entries.title }),
+  /** Presence: the page the visitor is on (sent only on a presence connection). */
+  v.object({ t: v.literal("presence"), url: Page.entries.url, title: Page.entries.title, visible: v.boolean() }),
+  /** Answers to an agent's signal, e.g. the terms overlay was displayed / declined / accepted. */
+  v.object({ t: v.literal("signalAgent"), event: v.literal("terms"), status: TermsStatus }),
   /** The visitor left the site where the session started: the agent sees a placeholder. */
   v.object({ t: v.literal("paused") }),
   Frames,
@@ -25,7 +36,17 @@ export type VisitorToServer = v.InferOutput<typeof VisitorToServer>;
 
 /** Messages the server sends to a visitor. */
 export const ServerToVisitor = v.variant("t", [
-  v.object({ t: v.literal("welcome"), v: v.number(), group: v.object({ id: GroupId, name: v.string() }) }),
+  v.object({
+    t: v.literal("welcome"),
+    v: v.number(),
+    group: v.object({ id: GroupId, name: v.string() }),
+    visitorId: v.nullable(VisitorId),
+    verified: v.boolean(),
+  }),
+  /** An agent asks for a one-click session: show the terms overlay. */
+  v.object({ t: v.literal("signal"), type: v.literal("showterms"), agent: v.string() }),
+  /** Another browser of the same visitor took over presence: this one is no longer signalled. */
+  v.object({ t: v.literal("presenceBlur") }),
   v.object({
     t: v.literal("sessionStarted"),
     sessionKey: SessionKey,

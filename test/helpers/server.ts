@@ -16,7 +16,7 @@ export interface TestServer {
   app: FastifyInstance;
   /** Every frames message the server relayed, as relayed. */
   relayed: string[];
-  addGroup(id: string, keyLength?: number): void;
+  addGroup(id: string, keyLength?: number, requireVerified?: boolean): void;
   addAgent(groupId: string, username: string, password?: string): Promise<string>;
   /** Sign in over HTTP and return the cookie header. */
   signIn(username: string, password: string): Promise<string>;
@@ -38,8 +38,8 @@ export async function startServer(config: Partial<ServerConfig> = {}): Promise<T
     store,
     app,
     relayed,
-    addGroup(id, keyLength = 6) {
-      store.createGroup({ id, name: `Group ${id}`, keyLength });
+    addGroup(id, keyLength = 6, requireVerified = false) {
+      store.createGroup({ id, name: `Group ${id}`, keyLength, secret: `secret-of-${id}-${Math.random()}`, requireVerified });
     },
     async addAgent(groupId, username, password = "correct horse battery") {
       store.createAgent(groupId, username, await hashPassword(password));
