@@ -9,7 +9,8 @@ import type { VisitorToServer } from "~src/protocol";
 export interface CaptureDeps {
   /** The shared tab and its site, or null when no session is live. */
   liveTab: () => Promise<{ tabId: number; site: string } | null>;
-  maskSelectors: () => Promise<string[]>;
+  /** Extra masking selectors from the site rule for this page. */
+  maskSelectors: (url: string) => Promise<string[]>;
   send: (message: VisitorToServer) => void;
 }
 
@@ -68,7 +69,7 @@ export class Capture {
       if (this.ports.get(tabId) === port) this.ports.delete(tabId);
     });
     port.onMessage.addListener((raw: unknown) => this.onCaptureMessage(raw as CaptureToBackground));
-    port.postMessage({ t: "start", maskSelectors: await this.deps.maskSelectors() } satisfies BackgroundToCapture);
+    port.postMessage({ t: "start", maskSelectors: await this.deps.maskSelectors(url) } satisfies BackgroundToCapture);
   }
 
   private onCaptureMessage(message: CaptureToBackground): void {

@@ -1,10 +1,13 @@
 /**
- * The background's one WebSocket to the server. Translates server messages into state-machine
- * events; reconnects (for a live session) with the pure backoff policy from src/reconnect.ts.
+ * The session WebSocket (opened when the visitor shares, closed when the session ends).
+ * Translates server messages into state-machine events; reconnects a live session with the pure
+ * backoff policy from src/reconnect.ts. Presence has its own socket (background/presence.ts).
  */
-import { PROTOCOL_VERSION, parseServerToVisitor, type VisitorToServer } from "~src/protocol";
+import type { Identity } from "~src/identity";
+import { PROTOCOL_VERSION, type VisitorToServer } from "~src/protocol";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "~src/reconnect";
 import type { VisitorEvent } from "~src/visitor/machine";
+import { openSocket, type VisitorSocket } from "./socket";
 
 export type Resume = { sessionKey: string; token: string } | null;
 
@@ -18,32 +21,58 @@ export interface ConnectionDeps {
 }
 
 export class ServerConnection {
-  private socket: WebSocket | null = null;
-  private welcomed = false;
+  private socket: VisitorSocket | null = null;
   private reconnecting: { resume: NonNullable<Resume>; attempt: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
 
   constructor(private readonly deps: ConnectionDeps) {}
 
-  /** Open a fresh connection (closing any previous one). */
-  async open(resume: Resume): Promise<void> {
+  /**
+   * Open a fresh connection (closing any previous one). A one-click session presents the
+   * visitor's identity; a resumed session proves itself with its resume token instead.
+   */
+  async open(resume: Resume, identity: Identity | null = null): Promise<void> {
     this.closeSocket();
     const [url, groupId] = await Promise.all([this.deps.socketUrl(), this.deps.groupId()]);
-    let socket: WebSocket;
-    try {
-      socket = new WebSocket(url);
-    } catch {
-      // An unusable server URL: treat it like a refused connection.
-      if (this.reconnecting) return this.scheduleAttempt();
-      return this.deps.emit({ type: "disconnected", now: Date.now() });
-    }
-    this.socket = socket;
-    this.welcomed = false;
-    socket.onopen = () => {
-      const hello: VisitorToServer = { t: "hello", v: PROTOCOL_VERSION, groupId, client: "glimpse-extension", ...(resume ? { resume } : {}) };
-      socket.send(JSON.stringify(hello));
+    const hello: VisitorToServer = {
+      t: "hello",
+      v: PROTOCOL_VERSION,
+      groupId,
+      client: "glimpse-extension",
+      role: "session",
+      ...(resume ? { resume } : {}),
+      ...(!resume && identity ? identityFields(identity) : {}),
     };
-    socket.onmessage = (event) => this.onMessage(socket, String(event.data));
-    socket.onclose = () => this.lost(socket);
+    const socket = openSocket(url, hello, {
+      onWelcome: () => {
+        this.reconnecting = null;
+        this.deps.emit({ type: "connected" });
+      },
+      onMessage: (message) => {
+        if (socket !== this.socket) return;
+        const now = Date.now();
+        switch (message.t) {
+          case "sessionStarted":
+            return this.deps.emit({ type: "started", sessionKey: message.sessionKey, keyType: message.keyType, resumeToken: message.resumeToken, now });
+          case "sessionResumed":
+            return this.deps.emit({ type: "resumed", count: message.count, agents: message.agents });
+          case "guests":
+            return this.deps.emit({ type: "guests", count: message.count, agents: message.agents });
+          case "snapshotRequest":
+            return this.deps.emit({ type: "snapshotRequest" });
+          case "sessionEnded":
+            return this.deps.emit({ type: "ended", reason: message.reason, now });
+          case "error":
+            return this.deps.emit({ type: "error", code: message.code, now });
+        }
+      },
+      onClose: () => {
+        if (socket !== this.socket) return;
+        this.socket = null;
+        if (this.reconnecting) return this.scheduleAttempt();
+        this.deps.emit({ type: "disconnected", now: Date.now() });
+      },
+    });
+    this.socket = socket;
   }
 
   /** Keep trying to get back into a live session. */
@@ -54,7 +83,7 @@ export class ServerConnection {
   }
 
   send(message: VisitorToServer): void {
-    if (this.socket?.readyState === WebSocket.OPEN && this.welcomed) this.socket.send(JSON.stringify(message));
+    this.socket?.send(message);
   }
 
   close(): void {
@@ -66,15 +95,7 @@ export class ServerConnection {
   private closeSocket(): void {
     const socket = this.socket;
     this.socket = null;
-    if (!socket) return;
-    socket.onclose = null;
-    socket.onmessage = null;
-    if (socket.readyState === WebSocket.OPEN) {
-      // Let queued messages (endSession) go out before closing.
-      socket.close(1000, "bye");
-    } else if (socket.readyState === WebSocket.CONNECTING) {
-      socket.onopen = () => socket.close(1000, "bye");
-    }
+    socket?.close();
   }
 
   private scheduleAttempt(): void {
@@ -88,40 +109,13 @@ export class ServerConnection {
     state.attempt++;
     state.timer = setTimeout(() => void this.open(state.resume), delay);
   }
+}
 
-  private onMessage(socket: WebSocket, text: string): void {
-    if (socket !== this.socket) return;
-    const parsed = parseServerToVisitor(text);
-    if (!parsed.ok) return console.warn("glimpse: ignored a bad server message", parsed.error.message);
-    const message = parsed.value;
-    const now = Date.now();
-    switch (message.t) {
-      case "ping":
-        return socket.send('{"t":"pong"}');
-      case "welcome":
-        this.welcomed = true;
-        this.reconnecting = null;
-        return this.deps.emit({ type: "connected" });
-      case "sessionStarted":
-        return this.deps.emit({ type: "started", sessionKey: message.sessionKey, keyType: message.keyType, resumeToken: message.resumeToken, now });
-      case "sessionResumed":
-        return this.deps.emit({ type: "resumed", count: message.count, agents: message.agents });
-      case "guests":
-        return this.deps.emit({ type: "guests", count: message.count, agents: message.agents });
-      case "snapshotRequest":
-        return this.deps.emit({ type: "snapshotRequest" });
-      case "sessionEnded":
-        return this.deps.emit({ type: "ended", reason: message.reason, now });
-      case "error":
-        return this.deps.emit({ type: "error", code: message.code, now });
-    }
-  }
-
-  private lost(socket: WebSocket): void {
-    if (socket !== this.socket) return;
-    this.socket = null;
-    this.welcomed = false;
-    if (this.reconnecting) return this.scheduleAttempt();
-    this.deps.emit({ type: "disconnected", now: Date.now() });
-  }
+export function identityFields(identity: Identity) {
+  return {
+    visitorId: identity.visitorId,
+    ...(identity.token ? { token: identity.token } : {}),
+    ...(identity.name ? { name: identity.name } : {}),
+    ...(identity.email ? { email: identity.email } : {}),
+  };
 }

@@ -6,6 +6,7 @@ import type { GlimpseError } from "~src/errors";
 import { glimpseError } from "~src/errors";
 import type { SessionView } from "~src/messages";
 import { endedText, transition, type Effect, type VisitorEvent, type VisitorState } from "~src/visitor/machine";
+import type { Identity } from "~src/identity";
 import type { Capture } from "./capture";
 import type { ServerConnection } from "./connection";
 
@@ -13,6 +14,8 @@ export interface ControllerDeps {
   load: () => Promise<VisitorState>;
   save: (state: VisitorState) => Promise<void>;
   connection: () => ServerConnection;
+  /** The visitor identity linked to a site, for one-click sessions. */
+  identity: (site: string) => Promise<Identity | null>;
   capture: Capture;
   history: {
     start: (entry: { sessionKey: string; keyType: "random" | "visitor"; site: string; startedAt: number }) => Promise<void>;
@@ -112,7 +115,11 @@ export class Controller {
     const guard = (promise: Promise<unknown>) => promise.catch((error) => console.warn("glimpse: effect failed", effect.type, error));
     switch (effect.type) {
       case "connect":
-        return void guard(connection().open(effect.resume));
+        return void guard(
+          (effect.keyType === "visitor" ? this.deps.identity(effect.site) : Promise.resolve(null)).then((identity) =>
+            connection().open(null, identity),
+          ),
+        );
       case "reconnect":
         return connection().reconnect(effect.resume);
       case "disconnect":

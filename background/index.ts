@@ -1,20 +1,20 @@
 /** Composition root: wires the adapters to the core and registers listeners. Nothing else. */
 import browser from "webextension-polyfill";
 import type { StateBroadcast } from "~src/messages";
-import { visitorSocketUrl } from "~src/settings";
+import { ruleFor, visitorSocketUrl } from "~src/settings";
 import type { VisitorState } from "~src/visitor/machine";
 import { Capture } from "./capture";
 import { ServerConnection } from "./connection";
 import { Controller } from "./controller";
 import { historyEnd, historyStart } from "./history";
 import { handleMessages } from "./messages";
-import { loadSettings, loadVisitorState, saveVisitorState } from "./storage";
+import { Presence } from "./presence";
+import { loadIdentities, loadSettings, loadVisitorState, saveVisitorState } from "./storage";
 
-const connection = new ServerConnection({
-  socketUrl: async () => visitorSocketUrl((await loadSettings()).serverUrl),
-  groupId: async () => (await loadSettings()).groupId,
-  emit: (event) => void controller.dispatch(event),
-});
+const socketUrl = async () => visitorSocketUrl((await loadSettings()).serverUrl);
+const groupId = async () => (await loadSettings()).groupId;
+
+const connection = new ServerConnection({ socketUrl, groupId, emit: (event) => void controller.dispatch(event) });
 
 const capture: Capture = new Capture({
   liveTab: async (): Promise<{ tabId: number; site: string } | null> => {
@@ -22,32 +22,47 @@ const capture: Capture = new Capture({
     const state: VisitorState = controller.current;
     return state.status === "live" ? { tabId: state.tabId, site: state.site } : null;
   },
-  maskSelectors: async () => [],
+  maskSelectors: async (url) => ruleFor(await loadSettings(), url)?.mask ?? [],
   send: (message) => connection.send(message),
+});
+
+const presence: Presence = new Presence({
+  identities: loadIdentities,
+  socketUrl,
+  groupId,
+  onAccepted: (tabId, site) => void controller.dispatch({ type: "share", tabId, site, keyType: "visitor" }),
+  changed: () => broadcast(),
 });
 
 const controller: Controller = new Controller({
   load: loadVisitorState,
   save: saveVisitorState,
   connection: () => connection,
+  identity: async (site) => (await loadIdentities())[site] ?? null,
   capture,
   history: {
     start: (entry) => historyStart(entry),
     end: (key, at, reason, agents) => historyEnd(key, at, reason, agents),
   },
-  broadcast: (session) => {
-    const message = (thisTab: boolean): StateBroadcast => ({ type: "glimpse:state", session, thisTab });
-    void browser.runtime.sendMessage(message(false)).catch(() => undefined); // the popup, when open
-    void browser.tabs.query({}).then((tabs) => {
-      for (const tab of tabs) {
-        if (tab.id === undefined) continue;
-        void browser.tabs.sendMessage(tab.id, message(tab.id === session.tabId)).catch(() => undefined);
-      }
-    });
-  },
+  broadcast: () => broadcast(),
 });
 
+/** Push the session and presence state to the popup and every tab's page script. */
+function broadcast(): void {
+  const session = controller.view();
+  void loadIdentities().then(async (identities) => {
+    const base = { type: "glimpse:state" as const, session, presence: presence.view(), linkedOrigins: Object.keys(identities) };
+    const message = (thisTab: boolean): StateBroadcast => ({ ...base, thisTab });
+    void browser.runtime.sendMessage(message(false)).catch(() => undefined); // the popup, when open
+    for (const tab of await browser.tabs.query({})) {
+      if (tab.id === undefined) continue;
+      void browser.tabs.sendMessage(tab.id, message(tab.id === session.tabId)).catch(() => undefined);
+    }
+  });
+}
+
 capture.start();
-handleMessages(controller, capture, (message) => connection.send(message));
+presence.start();
+handleMessages({ controller, capture, presence, sendToAgents: (message) => connection.send(message), changed: broadcast });
 browser.tabs.onRemoved.addListener((tabId) => void controller.dispatch({ type: "tabClosed", tabId, now: Date.now() }));
 void controller.start();

@@ -3,17 +3,36 @@ import browser, { type Runtime } from "webextension-polyfill";
 import * as v from "valibot";
 import { glimpseError } from "~src/errors";
 import { Request, type Responses, type Result } from "~src/messages";
-import { httpOrigin, siteConfigured } from "~src/settings";
+import { httpOrigin, ruleFor, siteConfigured } from "~src/settings";
 import type { Capture } from "./capture";
 import { sameSite } from "./capture";
 import type { Controller } from "./controller";
 import { recentSessions } from "./history";
 import { checkInit, forgetInit } from "./init";
-import { loadEnabledOrigins, loadSettings, saveEnabledOrigins, saveSettings } from "./storage";
+import type { Presence } from "./presence";
+import {
+  loadCustomUiOrigins,
+  loadEnabledOrigins,
+  loadIdentities,
+  loadSettings,
+  saveEnabledOrigins,
+  saveIdentity,
+  saveSettings,
+  setCustomUi,
+} from "./storage";
 
 const OK: Result = { ok: true };
 
-export function handleMessages(controller: Controller, capture: Capture, sendToAgents: (m: { t: "paused" }) => void): () => void {
+export interface MessageDeps {
+  controller: Controller;
+  capture: Capture;
+  presence: Presence;
+  sendToAgents: (message: { t: "paused" }) => void;
+  /** Tell every UI that something they show changed. */
+  changed: () => void;
+}
+
+export function handleMessages({ controller, capture, presence, sendToAgents, changed }: MessageDeps): () => void {
   const listener = (raw: unknown, sender: Runtime.MessageSender) => {
     if (sender.id !== browser.runtime.id) return undefined;
     const parsed = v.safeParse(Request, raw);
@@ -26,11 +45,16 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
   async function shows(url: string): Promise<boolean> {
     const origin = httpOrigin(url);
     if (!origin) return false;
-    const [settings, enabled] = await Promise.all([loadSettings(), loadEnabledOrigins()]);
-    return siteConfigured(settings, url) || enabled.includes(origin);
+    const [settings, enabled, identities] = await Promise.all([loadSettings(), loadEnabledOrigins(), loadIdentities()]);
+    return siteConfigured(settings, url) || enabled.includes(origin) || identities[origin] !== undefined;
   }
 
-  async function answer(request: Request, sender: Runtime.MessageSender): Promise<Responses[Request["type"]]> {
+  /** Requests that change the extension's configuration come only from its own pages, not from content scripts. */
+  function fromExtensionPage(sender: Runtime.MessageSender): boolean {
+    return sender.tab === undefined || (sender.url ?? "").startsWith(browser.runtime.getURL(""));
+  }
+
+  async function answer(request: Request, sender: Runtime.MessageSender): Promise<Responses[Request["type"]] | undefined> {
     await controller.settled();
     switch (request.type) {
       case "getStatus": {
@@ -42,9 +66,20 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
           if (sameSite(request.url, state.site)) void capture.inject(state.tabId);
           else sendToAgents({ t: "paused" });
         }
+        const origin = httpOrigin(request.url);
+        const [settings, identities, customUi] = await Promise.all([loadSettings(), loadIdentities(), loadCustomUiOrigins()]);
         const show = thisTab || (await shows(request.url));
-        const init = show ? await checkInit(await loadSettings()) : { ok: false as const, error: glimpseError("INVALID_STATE") };
-        return { show, init, session: controller.view(), thisTab } satisfies Responses["getStatus"];
+        const init = show ? await checkInit(settings) : { ok: false as const, error: glimpseError("INVALID_STATE") };
+        return {
+          show,
+          init,
+          session: controller.view(),
+          thisTab,
+          visitorId: origin ? (identities[origin]?.visitorId ?? null) : null,
+          customUi: origin !== null && customUi.includes(origin),
+          rule: ruleFor(settings, request.url),
+          presence: presence.view(),
+        } satisfies Responses["getStatus"];
       }
       case "startShare": {
         const tabId = request.tabId ?? sender.tab?.id;
@@ -57,6 +92,7 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
           forgetInit();
           return init;
         }
+        // Share screen always starts a manual (random-key) session, also when logged in.
         const rejected = await controller.dispatch({ type: "share", tabId, site, keyType: "random" });
         return rejected ? { ok: false, error: rejected } : OK;
       }
@@ -67,10 +103,37 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
       case "dismissEnded":
         await controller.dispatch({ type: "dismiss" });
         return OK;
+      case "loadUi": {
+        const tabId = sender.tab?.id;
+        if (tabId === undefined) return { ok: false, error: glimpseError("INVALID_STATE", "Only a page loads the UI.") };
+        await browser.scripting.executeScript({ target: { tabId, frameIds: [sender.frameId ?? 0] }, files: ["ui.js"] });
+        return OK;
+      }
+      case "setIdentity": {
+        const origin = httpOrigin(sender.url ?? sender.tab?.url ?? "");
+        if (!origin || sender.tab === undefined) return { ok: false, error: glimpseError("INVALID_STATE", "Only a page can link its visitor.") };
+        await saveIdentity(origin, request.identity);
+        if (request.ui) await setCustomUi(origin, request.ui === "none");
+        if (request.identity) await presence.reconcile();
+        else await presence.loggedOut(origin);
+        changed();
+        return OK;
+      }
+      case "linkVisitor": {
+        if (!fromExtensionPage(sender)) return { ok: false, error: glimpseError("INVALID_STATE", "Link a visitor from the popup.") };
+        const origin = httpOrigin(request.origin);
+        if (!origin) return { ok: false, error: glimpseError("PERMISSION_DENIED") };
+        await saveIdentity(origin, request.visitorId ? { visitorId: request.visitorId, token: null, name: null, email: null, source: "manual" } : null);
+        if (request.visitorId) await presence.reconcile();
+        else await presence.loggedOut(origin);
+        changed();
+        return OK;
+      }
       case "getPopup": {
         const settings = await loadSettings();
         const origin = httpOrigin(request.url);
-        const enabled = await loadEnabledOrigins();
+        const [enabled, identities] = await Promise.all([loadEnabledOrigins(), loadIdentities()]);
+        const identity = origin ? identities[origin] : undefined;
         return {
           session: controller.view(),
           init: await checkInit(settings),
@@ -78,9 +141,13 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
           siteConfigured: siteConfigured(settings, request.url),
           siteEnabled: origin !== null && enabled.includes(origin),
           history: await recentSessions(),
+          visitorId: identity?.visitorId ?? null,
+          identitySource: identity?.source ?? null,
+          presence: presence.view(),
         } satisfies Responses["getPopup"];
       }
       case "setSiteEnabled": {
+        if (!fromExtensionPage(sender)) return undefined;
         const enabled = new Set(await loadEnabledOrigins());
         if (request.enabled) enabled.add(request.origin);
         else enabled.delete(request.origin);
@@ -90,6 +157,7 @@ export function handleMessages(controller: Controller, capture: Capture, sendToA
       case "getSettings":
         return loadSettings();
       case "saveSettings":
+        if (!fromExtensionPage(sender)) return undefined;
         await saveSettings(request.settings);
         forgetInit();
         return OK;

@@ -1,15 +1,17 @@
 /**
- * The one script declared for every page: asks the background whether to show the Share screen
- * button here and renders the button, key and "agent is viewing" panel in a shadow root.
- * Sends nothing about the page except its URL to the background (inside the browser).
+ * The one script declared for every page. It asks the background whether to show Glimpse here
+ * and renders the Share screen button, the key, "an agent is viewing" and the terms overlay in a
+ * shadow root. On sites with a linked visitor it holds the presence port. It also serves the
+ * page bridge. Nothing about the page but its URL (and, for presence, its title and visibility)
+ * reaches the background before the visitor clicks Share or Accept.
  */
 import type { PlasmoCSConfig } from "plasmo";
-import { h, render } from "preact";
-import type { Responses, StateBroadcast } from "~src/messages";
-import { UI_ATTRIBUTE } from "~src/capture/masking";
-import { App } from "./ui/App";
+import type { BackgroundToPage, PresenceView, Responses, SessionView, StateBroadcast } from "~src/messages";
+import { listenToPage, postToPage } from "./page/bridge";
+import { openPresencePort, type PresencePort } from "./page/presence-port";
+import { watchRule } from "./page/rules";
 import { ext, extensionAlive, request } from "./ui/ext";
-import { STYLES } from "./ui/styles";
+import { UI_GLOBAL, type UiBundle } from "./ui/types";
 
 export const config: PlasmoCSConfig = {
   matches: ["<all_urls>"],
@@ -17,36 +19,47 @@ export const config: PlasmoCSConfig = {
 };
 
 let status: Responses["getStatus"] | null = null;
-let container: HTMLElement | null = null;
-let host: HTMLElement | null = null;
+let linked = false;
+let terms: { agent: string; groupName: string } | null = null;
+let presencePort: PresencePort | null = null;
+let stopRule: (() => void) | null = null;
+let uiLoading: Promise<UiBundle | null> | null = null;
 
-function mount(): HTMLElement {
-  host = document.createElement("glimpse-ui");
-  host.setAttribute(UI_ATTRIBUTE, "");
-  host.style.cssText = "all: initial; position: fixed; width: 0; height: 0; z-index: 2147483647;";
-  const shadow = host.attachShadow({ mode: "open" });
-  const style = document.createElement("style");
-  style.textContent = STYLES;
-  container = document.createElement("div");
-  container.className = "root";
-  shadow.append(style, container);
-  document.documentElement.append(host);
-  return container;
+const loadedUi = () => (globalThis as Record<string, unknown>)[UI_GLOBAL] as UiBundle | undefined;
+
+/** The UI bundle arrives on first need (the background injects ui.js into this tab). */
+function ui(): Promise<UiBundle | null> {
+  const loaded = loadedUi();
+  if (loaded) return Promise.resolve(loaded);
+  uiLoading ??= request({ type: "loadUi" })
+    .then((result) => (result.ok ? (loadedUi() ?? null) : null))
+    .catch(() => null)
+    .finally(() => (uiLoading = null));
+  return uiLoading;
 }
 
 function draw(): void {
   if (!extensionAlive()) return teardown();
-  if (!status || !(status.show || status.thisTab)) {
-    if (container) render(null, container);
-    return;
-  }
-  render(h(App, { session: status.session, init: status.init, thisTab: status.thisTab, onRetryInit: () => void refresh() }), container ?? mount());
+  const visible = status && (status.show || status.thisTab || linked || terms);
+  if (!status || !visible) return loadedUi()?.remove();
+  void ui().then((bundle) => {
+    if (!status) return;
+    bundle?.draw({
+      session: status.session,
+      init: status.init,
+      thisTab: status.thisTab,
+      customUi: status.customUi,
+      terms,
+      onTerms: answerTerms,
+      onRetryInit: () => void refresh(),
+    });
+  });
 }
 
 function teardown(): void {
-  if (container) render(null, container);
-  host?.remove();
-  host = container = null;
+  loadedUi()?.remove();
+  presencePort?.close();
+  stopRule?.();
   ext?.runtime?.onMessage?.removeListener(onMessage);
 }
 
@@ -56,18 +69,89 @@ async function refresh(): Promise<void> {
   } catch {
     return teardown(); // the extension is gone or reloading
   }
+  linked = status.visitorId !== null;
+  syncPresence();
+  if (status.rule && !stopRule) {
+    const rule = status.rule;
+    stopRule = watchRule(rule, (visitorId) => {
+      // A rule never overrides an identity the site gave through the bridge.
+      if (visitorId === null && !linked) return;
+      void request({ type: "setIdentity", identity: visitorId ? { visitorId, token: null, name: null, email: null, source: "rule" } : null });
+    });
+  }
+  draw();
+}
+
+function syncPresence(): void {
+  if (linked && !presencePort) presencePort = openPresencePort(onPresenceMessage);
+  else if (!linked && presencePort) {
+    presencePort.close();
+    presencePort = null;
+  }
+}
+
+function onPresenceMessage(message: BackgroundToPage): void {
+  if (message.t === "showTerms") {
+    terms = { agent: message.agent, groupName: message.groupName };
+    postToPage({ glimpse: 1, event: "PresenceShowTerms" });
+    draw();
+    presencePort?.send({ t: "terms", status: "displayed" });
+  } else {
+    terms = null;
+    draw();
+  }
+}
+
+/** Only a click (or key) in the dialog above answers: the page cannot. */
+function answerTerms(accepted: boolean): void {
+  terms = null;
+  presencePort?.send({ t: "terms", status: accepted ? "accepted" : "declined" });
   draw();
 }
 
 function onMessage(message: unknown): undefined {
   const broadcast = message as StateBroadcast;
   if (broadcast?.type !== "glimpse:state" || !status) return undefined;
-  status = { ...status, session: broadcast.session, thisTab: broadcast.thisTab };
+  announce(status.session, broadcast.session, status.thisTab || broadcast.thisTab, status.presence, broadcast.presence);
+  status = { ...status, session: broadcast.session, thisTab: broadcast.thisTab, presence: broadcast.presence };
+  linked = broadcast.linkedOrigins.includes(location.origin);
+  syncPresence();
   draw();
   return undefined;
 }
 
+/** Tell a page that uses the bridge what changed (Glance's event names). */
+function announce(before: SessionView, after: SessionView, thisTab: boolean, was: PresenceView, now: PresenceView): void {
+  if (thisTab && before.status !== "live" && after.status === "live") {
+    postToPage({ glimpse: 1, event: "ConnectedToSession", sessionKey: after.sessionKey, oneClick: after.keyType === "visitor" });
+  }
+  if (thisTab && after.status === "live" && before.guests !== after.guests) postToPage({ glimpse: 1, event: "GuestCountChange", count: after.guests });
+  if (thisTab && before.status === "live" && after.status === "idle") {
+    postToPage({ glimpse: 1, event: "SessionEnded", reason: after.lastEnded?.reason ?? "visitor_stopped" });
+  }
+  if (was.status !== now.status && now.origin === location.origin) {
+    if (now.status === "online") postToPage({ glimpse: 1, event: "PresenceConnected" });
+    if (now.status === "blurred") postToPage({ glimpse: 1, event: "PresenceBlur" });
+  }
+  if (was.status !== "off" && now.status === "off" && was.origin === location.origin) postToPage({ glimpse: 1, event: "PresenceDisconnected" });
+}
+
 if (extensionAlive()) {
   ext!.runtime.onMessage.addListener(onMessage);
+  listenToPage({
+    async initVisitor(command) {
+      const identity = { visitorId: command.visitorId, token: command.token ?? null, name: command.name ?? null, email: command.email ?? null, source: "bridge" as const };
+      await request({ type: "setIdentity", identity, ui: command.ui ?? "default" });
+      await refresh();
+      postToPage({ glimpse: 1, event: "VisitorInitialized", visitorId: command.visitorId });
+    },
+    async logout() {
+      await request({ type: "setIdentity", identity: null });
+      await refresh();
+    },
+    getState() {
+      postToPage({ glimpse: 1, event: "VisitorInitialized", visitorId: status?.visitorId ?? null });
+    },
+  });
   void refresh();
 }

@@ -5,7 +5,8 @@
  */
 import * as v from "valibot";
 import type { GlimpseError } from "./errors";
-import type { KeyType } from "./protocol";
+import type { SiteRule } from "./identity";
+import { TermsStatus, VisitorId, type KeyType } from "./protocol";
 import { Settings } from "./settings";
 import type { Ended, VisitorState } from "./visitor/machine";
 
@@ -16,12 +17,39 @@ export const Request = v.variant("type", [
   v.object({ type: v.literal("dismissEnded") }),
   v.object({ type: v.literal("getPopup"), tabId: v.number(), url: v.string() }),
   v.object({ type: v.literal("setSiteEnabled"), origin: v.string(), enabled: v.boolean() }),
+  /** From a content script: the page bridge or a site rule linked (or, with null, unlinked) a visitor. */
+  v.object({
+    type: v.literal("setIdentity"),
+    identity: v.nullable(
+      v.object({
+        visitorId: VisitorId,
+        token: v.nullable(v.pipe(v.string(), v.maxLength(4096))),
+        name: v.nullable(v.pipe(v.string(), v.maxLength(256))),
+        email: v.nullable(v.pipe(v.string(), v.maxLength(256))),
+        source: v.picklist(["bridge", "rule"]),
+      }),
+    ),
+    ui: v.optional(v.picklist(["default", "none"])),
+  }),
+  /** From the popup: link a visitor ID to a site by hand (testing), or unlink with null. */
+  v.object({ type: v.literal("linkVisitor"), origin: v.string(), visitorId: v.nullable(VisitorId) }),
+  /** From a page script: load the (Preact) UI bundle into this tab, once it has something to show. */
+  v.object({ type: v.literal("loadUi") }),
   v.object({ type: v.literal("getSettings") }),
   v.object({ type: v.literal("saveSettings"), settings: Settings }),
 ]);
 export type Request = v.InferOutput<typeof Request>;
 
 export type InitStatus = { ok: true } | { ok: false; error: GlimpseError };
+
+/** Presence as the UIs see it. */
+export interface PresenceView {
+  status: "off" | "connecting" | "online" | "blurred" | "error";
+  visitorId: string | null;
+  origin: string | null;
+  verified: boolean;
+  error: GlimpseError | null;
+}
 
 /** What any UI may see of the session. The key is absent for one-click sessions. */
 export interface SessionView {
@@ -49,7 +77,18 @@ export interface HistoryEntry {
 export type Result = { ok: true } | { ok: false; error: GlimpseError };
 
 export interface Responses {
-  getStatus: { show: boolean; init: InitStatus; session: SessionView; thisTab: boolean };
+  getStatus: {
+    show: boolean;
+    init: InitStatus;
+    session: SessionView;
+    thisTab: boolean;
+    /** The visitor ID linked to this site, if any. */
+    visitorId: string | null;
+    /** The site draws its own UI (initVisitor with ui: "none"). */
+    customUi: boolean;
+    rule: SiteRule | null;
+    presence: PresenceView;
+  };
   startShare: Result;
   stopShare: Result;
   dismissEnded: Result;
@@ -60,7 +99,13 @@ export interface Responses {
     siteConfigured: boolean;
     siteEnabled: boolean;
     history: HistoryEntry[];
+    visitorId: string | null;
+    identitySource: "bridge" | "rule" | "manual" | null;
+    presence: PresenceView;
   };
+  setIdentity: Result;
+  loadUi: Result;
+  linkVisitor: Result;
   setSiteEnabled: Result;
   getSettings: Settings;
   saveSettings: Result;
@@ -74,6 +119,9 @@ export interface StateBroadcast {
   session: SessionView;
   /** Whether the receiving tab is the shared one (each tab gets its own copy). */
   thisTab: boolean;
+  presence: PresenceView;
+  /** Sites with a linked visitor: their tabs hold the presence port. */
+  linkedOrigins: string[];
 }
 
 /** Port messages between the capture script in the shared tab and the background. */
@@ -81,4 +129,12 @@ export type CaptureToBackground =
   | { t: "frames"; events: unknown[] }
   | { t: "page"; url: string; title: string };
 export type BackgroundToCapture = { t: "start"; maskSelectors: string[] } | { t: "snapshot" } | { t: "stop" };
-export const CAPTURE_PORT = "glimpse-capture";
+export { CAPTURE_PORT, PRESENCE_PORT } from "./ports";
+
+export const PageToBackground = v.variant("t", [
+  v.object({ t: v.literal("page"), url: v.pipe(v.string(), v.maxLength(4096)), title: v.pipe(v.string(), v.maxLength(1024)), visible: v.boolean() }),
+  v.object({ t: v.literal("terms"), status: TermsStatus }),
+]);
+export type PageToBackground = v.InferOutput<typeof PageToBackground>;
+/** Sent by the page script; the background checks it against PageToBackground. */
+export type BackgroundToPage = { t: "showTerms"; agent: string; groupName: string } | { t: "hideTerms" };

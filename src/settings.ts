@@ -3,6 +3,7 @@
  * Only the background reads and writes storage; other contexts ask it by message.
  */
 import * as v from "valibot";
+import { SiteRule } from "./identity";
 import { GroupId } from "./protocol";
 
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:8787";
@@ -14,6 +15,8 @@ export const Settings = v.object({
   groupId: GroupId,
   /** Sites where the Share screen button shows, as match patterns (`*` matches anything). */
   sites: v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(512))),
+  /** Visitor-ID rules for sites that cannot call the page bridge. */
+  rules: v.optional(v.array(SiteRule), []),
 });
 export type Settings = v.InferOutput<typeof Settings>;
 
@@ -21,6 +24,7 @@ export const DEFAULT_SETTINGS: Settings = {
   serverUrl: DEFAULT_SERVER_URL,
   groupId: DEFAULT_GROUP_ID,
   sites: DEFAULT_SITES,
+  rules: [],
 };
 
 export const STORAGE = {
@@ -28,6 +32,10 @@ export const STORAGE = {
   settings: { area: "local", key: "settings", schema: Settings, default: DEFAULT_SETTINGS },
   /** storage.local: origins the visitor switched the button on for from the popup. */
   enabledOrigins: { area: "local", key: "enabledOrigins", schema: v.array(v.string()), default: [] as string[] },
+  /** storage.local: linked visitor identities per site origin (page bridge, site rule or popup). */
+  identities: { area: "local", key: "identities" },
+  /** storage.local: origins whose site drives its own UI (initVisitor with ui: "none"). */
+  customUiOrigins: { area: "local", key: "customUiOrigins", schema: v.array(v.string()), default: [] as string[] },
   /** storage.session: the visitor state machine's state (cleared when the browser closes). */
   visitorState: { area: "session", key: "visitorState" },
 } as const;
@@ -41,6 +49,10 @@ export function matchesPattern(pattern: string, url: string): boolean {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export function ruleFor(settings: Settings, url: string): SiteRule | null {
+  return settings.rules.find((rule) => matchesPattern(rule.pattern, url)) ?? null;
 }
 
 export function siteConfigured(settings: Settings, url: string): boolean {

@@ -3,7 +3,8 @@
  * isolated world: the page cannot reach the recorder or its masking, and sees none of its state.
  */
 import { startRecorder, type Recorder } from "~src/capture/recorder";
-import { CAPTURE_PORT, type BackgroundToCapture, type CaptureToBackground } from "~src/messages";
+import type { BackgroundToCapture, CaptureToBackground } from "~src/messages";
+import { CAPTURE_PORT } from "~src/ports";
 
 type Ext = typeof chrome;
 const g = globalThis as unknown as { browser?: Ext; chrome?: Ext; __glimpseCapture?: boolean };

@@ -1,17 +1,21 @@
 import { useState } from "preact/hooks";
-import type { InitStatus, SessionView } from "~src/messages";
 import { formatKey } from "~src/keys";
 import { request } from "./ext";
+import { Terms } from "./Terms";
+import type { UiProps } from "./types";
 
-export interface AppProps {
-  session: SessionView;
-  init: InitStatus;
-  /** This tab is the one being shared. */
-  thisTab: boolean;
-  onRetryInit: () => void;
+type AppProps = UiProps;
+
+export function App({ terms, onTerms, ...props }: AppProps) {
+  return (
+    <>
+      {terms && <Terms agent={terms.agent} groupName={terms.groupName} onAnswer={onTerms} />}
+      {!props.customUi && <Widget {...props} />}
+    </>
+  );
 }
 
-export function App({ session, init, thisTab, onRetryInit }: AppProps) {
+function Widget({ session, init, thisTab, onRetryInit }: Omit<AppProps, "terms" | "onTerms" | "customUi">) {
   const [error, setError] = useState<string | null>(null);
   const act = async (message: Parameters<typeof request>[0]) => {
     setError(null);
@@ -38,7 +42,7 @@ export function App({ session, init, thisTab, onRetryInit }: AppProps) {
     const viewing = session.guests > 0;
     return (
       <section class="panel" aria-label="Screen share">
-        <h2>{viewing ? "Sharing this tab" : "Screen share ready"}</h2>
+        <h2>{viewing ? "Sharing this tab" : session.keyType === "visitor" ? "Starting screen share…" : "Screen share ready"}</h2>
         {session.sessionKey && !viewing && (
           <>
             <p class="muted">Read this key to your support agent:</p>
@@ -51,7 +55,7 @@ export function App({ session, init, thisTab, onRetryInit }: AppProps) {
             {session.agents.length > 0 && <span class="muted"> ({session.agents.join(", ")})</span>}
           </p>
         ) : (
-          <p class="muted" role="status">Waiting for an agent to join…</p>
+          <p class="muted" role="status">{session.keyType === "visitor" ? "Connecting you to the agent…" : "Waiting for an agent to join…"}</p>
         )}
         {session.connection === "reconnecting" && <p class="muted">Reconnecting to the server…</p>}
         <p class="muted">Password and payment fields are never shown.</p>

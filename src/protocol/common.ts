@@ -1,11 +1,12 @@
 import * as v from "valibot";
+import { VISITOR_ID_PATTERN } from "../bridge";
 import { ERRORS, type ErrorCode } from "../errors";
 
 /** Bumped on any incompatible change; negotiated in the first message (hello). */
 export const PROTOCOL_VERSION = 1;
 
 /** A visitor ID as a site knows its customer (account number, e-mail, UUID). */
-export const VisitorId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_@.+:-]{1,128}$/, "a visitor ID is 1-128 letters, digits or _@.+:-"));
+export const VisitorId = v.pipe(v.string(), v.regex(VISITOR_ID_PATTERN, "a visitor ID is 1-128 letters, digits or _@.+:-"));
 /** Random keys are digits; one-click sessions are keyed by the visitor ID. */
 export const SessionKey = v.union([v.pipe(v.string(), v.regex(/^\d{4,64}$/)), VisitorId]);
 export const TermsStatus = v.picklist(["displayed", "declined", "accepted"]);

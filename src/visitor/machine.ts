@@ -56,7 +56,8 @@ export type VisitorEvent =
   | { type: "error"; code: ErrorCode; now: number };
 
 export type Effect =
-  | { type: "connect"; resume: { sessionKey: string; token: string } | null }
+  /** Open the session socket; a one-click session presents the visitor's identity for `site`. */
+  | { type: "connect"; keyType: KeyType; site: string }
   | { type: "reconnect"; resume: { sessionKey: string; token: string } }
   | { type: "disconnect" }
   | { type: "send"; message: VisitorToServer }
@@ -100,7 +101,7 @@ function fromIdle(state: Extract<VisitorState, { status: "idle" }>, event: Visit
     case "share":
       return {
         state: { status: "starting", tabId: event.tabId, site: event.site, keyType: event.keyType },
-        effects: [{ type: "connect", resume: null }],
+        effects: [{ type: "connect", keyType: event.keyType, site: event.site }],
       };
     case "stop":
       return stay(state, [{ type: "rejected", code: "INVALID_STATE" }]);
