@@ -7,6 +7,24 @@ import { END_TEXT_AGENT } from "./text";
 import { me, signIn, signOut, type AgentInfo } from "./api";
 import { AgentSocket } from "./socket";
 import { Viewer, type ViewerHandle } from "./Viewer";
+import { VisitorRecord, type Presence, type TermsState } from "./VisitorRecord";
+
+/** `#/visitor/<id>` is the visitor record (what a CRM links to); anything else is join-by-key. */
+function route(): { view: "key" } | { view: "visitor"; visitorId: string | null } {
+  const match = /^#\/visitor(?:\/(.+))?$/.exec(location.hash);
+  if (!match) return { view: "key" };
+  return { view: "visitor", visitorId: match[1] ? decodeURIComponent(match[1]) : null };
+}
+
+function useRoute() {
+  const [current, setCurrent] = useState(route());
+  useEffect(() => {
+    const onHash = () => setCurrent(route());
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  return current;
+}
 
 type Live = {
   sessionKey: string;
@@ -59,6 +77,24 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   const pending = useRef<unknown[][]>([]);
   const socketRef = useRef<AgentSocket | null>(null);
   const liveKey = useRef<string | null>(null);
+  const liveOneClick = useRef(false);
+  const page = useRoute();
+  const watched = page.view === "visitor" ? page.visitorId : null;
+  const watchedRef = useRef<string | null>(null);
+  watchedRef.current = watched;
+  const [presence, setPresence] = useState<Presence | null>(null);
+  const [terms, setTerms] = useState<TermsState>("idle");
+  const [recordError, setRecordError] = useState<string | null>(null);
+
+  // Follow the visitor on the record page: presence updates live while it is open.
+  useEffect(() => {
+    setPresence(null);
+    setTerms("idle");
+    setRecordError(null);
+    if (!watched || !connected) return;
+    socketRef.current?.send({ t: "watchVisitor", visitorId: watched });
+    return () => socketRef.current?.send({ t: "unwatchVisitor", visitorId: watched });
+  }, [watched, connected]);
 
   useEffect(() => {
     let attempt = 0;
@@ -69,10 +105,20 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           attempt = 0;
           setConnected(true);
           // Back after a dropped connection: rejoin the session we were watching.
-          if (liveKey.current) socket.send({ t: "join", key: liveKey.current });
+          if (liveKey.current) socket.send(liveOneClick.current ? { t: "joinVisitor", visitorId: liveKey.current } : { t: "join", key: liveKey.current });
+          return;
+        case "visitorPresence":
+          if (message.visitorId === watchedRef.current) setPresence(message);
+          return;
+        case "terms":
+          if (message.visitorId === watchedRef.current) setTerms(message.status);
+          return;
+        case "waiting":
           return;
         case "joined":
           liveKey.current = message.sessionKey;
+          liveOneClick.current = message.keyType === "visitor";
+          setTerms("idle");
           setNotice(null);
           return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: false, agents: [] });
         case "frames":
@@ -93,6 +139,11 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           return setNotice({ kind: "info", text: `The session ended: ${END_TEXT_AGENT[message.reason]}` });
         case "error":
           if (message.code === "NOT_AUTHORIZED") return onSignedOut();
+          if (message.code === "VISITOR_OFFLINE") {
+            setTerms("idle");
+            socketRef.current?.send({ t: "cancelWait" });
+            return setRecordError(message.message);
+          }
           if (liveKey.current && (message.code === "KEY_NOT_FOUND" || message.code === "KEY_EXPIRED")) {
             // The session we were rejoining is gone.
             liveKey.current = null;
@@ -134,6 +185,10 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
     <>
       <header class="bar">
         <h1>Glimpse</h1>
+        <nav>
+          <a href="#/">Join by key</a>
+          <a href="#/visitor">Visitor lookup</a>
+        </nav>
         <span><span class={`dot ${connected ? "on" : "off"}`} />{connected ? "Connected" : "Connecting…"}</span>
         <span>{agent.username}</span>
         <button class="plain" onClick={() => void signOut().then(onSignedOut)}>Sign out</button>
@@ -153,6 +208,30 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           </div>
           <Viewer register={registerViewer} overlay={overlay} />
         </section>
+      ) : page.view === "visitor" ? (
+        <>
+          {notice && <p class={`${notice.kind} banner`} role="status">{notice.text}</p>}
+          <VisitorRecord
+            visitorId={watched}
+            presence={presence}
+            terms={terms}
+            error={recordError}
+            connected={connected}
+            onLookup={(id) => (location.hash = `#/visitor/${encodeURIComponent(id)}`)}
+            onStart={() => {
+              setRecordError(null);
+              setNotice(null);
+              pending.current = [];
+              setTerms("sent");
+              socketRef.current?.send({ t: "showTerms", visitorId: watched! });
+              socketRef.current?.send({ t: "joinVisitor", visitorId: watched! });
+            }}
+            onCancel={() => {
+              setTerms("idle");
+              socketRef.current?.send({ t: "cancelWait" });
+            }}
+          />
+        </>
       ) : (
         <main>
           <form class="card" onSubmit={join}>

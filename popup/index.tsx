@@ -48,6 +48,7 @@ function Popup() {
       <section aria-label="Current session">
         {session.status === "live" ? (
           <>
+            {session.keyType === "visitor" && <p>One-click session (no key needed)</p>}
             {session.sessionKey && (
               <p>
                 Session key: <output class="key" aria-label="Session key">{formatKey(session.sessionKey)}</output>
@@ -72,6 +73,8 @@ function Popup() {
         )}
       </section>
 
+      <VisitorLink data={data} act={act} />
+
       {data.origin && (
         <label class="toggle">
           <input
@@ -90,6 +93,52 @@ function Popup() {
         <a href="#" onClick={(event) => (event.preventDefault(), void browser.runtime.openOptionsPage())}>Settings</a>
       </p>
     </main>
+  );
+}
+
+const PRESENCE_TEXT: Record<Data["presence"]["status"], string> = {
+  off: "Offline",
+  connecting: "Connecting…",
+  online: "Online — agents can start a screen share",
+  blurred: "Online in another browser (this one is not signalled)",
+  error: "Not connected",
+};
+
+function VisitorLink({ data, act }: { data: Data; act: (message: Request) => Promise<void> }) {
+  const [draft, setDraft] = useState("");
+  if (!data.origin) return null;
+  const presence = data.presence.origin === data.origin ? data.presence : null;
+  return (
+    <section aria-label="Visitor" class="visitor">
+      <h2>Visitor</h2>
+      {data.visitorId ? (
+        <>
+          <p>
+            Visitor ID: <output aria-label="Visitor ID">{data.visitorId}</output>
+            <span class="muted"> ({data.identitySource === "manual" ? "linked by hand" : data.identitySource === "rule" ? "from a site rule" : "from the site"})</span>
+          </p>
+          <p role="status" aria-label="Presence">
+            {presence ? PRESENCE_TEXT[presence.status] : "Offline"}
+            {presence?.status === "online" && (presence.verified ? " · verified" : " · unverified")}
+            {presence?.error && <span class="warn"> {presence.error.message}</span>}
+          </p>
+          {data.identitySource === "manual" && (
+            <button class="plain" onClick={() => act({ type: "linkVisitor", origin: data.origin!, visitorId: null })}>Unlink</button>
+          )}
+        </>
+      ) : (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            void act({ type: "linkVisitor", origin: data.origin!, visitorId: draft.trim() });
+          }}
+        >
+          <label for="link-visitor">Link a visitor ID to {new URL(data.origin).host} (for testing)</label>
+          <input id="link-visitor" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} pattern="[A-Za-z0-9_@.+:\-]{1,128}" required />
+          <button class="plain" type="submit">Link</button>
+        </form>
+      )}
+    </section>
   );
 }
 

@@ -9,7 +9,9 @@ import Fastify, { type FastifyReply } from "fastify";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
+import { VISITOR_ID_PATTERN } from "../src/bridge";
 import { agentConnection } from "./agent-handler";
+import { signVisitorToken } from "./identity";
 import { AUTH_COOKIE, registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
@@ -69,6 +71,18 @@ export async function buildApp(options: AppOptions = {}) {
   });
 
   const auth = registerAuthRoutes(app, store, config);
+
+  if (config.demoTokens) {
+    // The demo shop's stand-in for a site backend: on login it signs the visitor's ID with the
+    // demo group's secret. A real site does this on its own server; never expose a secret like this.
+    app.get<{ Querystring: { visitorId?: string } }>("/demo/api/token", async (request, reply) => {
+      const group = store.getGroup("demo");
+      const visitorId = request.query.visitorId ?? "";
+      if (!group) return replyError(reply, 404, "UNKNOWN_GROUP");
+      if (!VISITOR_ID_PATTERN.test(visitorId)) return replyError(reply, 400, "BAD_MESSAGE", "visitorId: 1-128 letters, digits or _@.+:-");
+      return { visitorId, token: await signVisitorToken(group, visitorId) };
+    });
+  }
 
   app.register(async (scope) => {
     scope.get("/ws/visitor", { websocket: true }, (socket) => {

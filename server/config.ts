@@ -14,6 +14,8 @@ export interface ServerConfig {
   pingMs: number;
   /** Agent sign-in lifetime. */
   agentSessionMs: number;
+  /** Serve /demo/api/token, which signs visitor tokens for the demo group (the demo shop's "backend"). */
+  demoTokens: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -25,6 +27,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxMessageBytes: 4 * 1024 * 1024,
   pingMs: 20_000,
   agentSessionMs: 8 * 60 * 60_000,
+  demoTokens: 1,
 };
 
 const ENV: Record<keyof ServerConfig, string> = {
@@ -36,6 +39,7 @@ const ENV: Record<keyof ServerConfig, string> = {
   maxMessageBytes: "GLIMPSE_MAX_MESSAGE_BYTES",
   pingMs: "GLIMPSE_PING_MS",
   agentSessionMs: "GLIMPSE_AGENT_SESSION_MS",
+  demoTokens: "GLIMPSE_DEMO_TOKENS",
 };
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {

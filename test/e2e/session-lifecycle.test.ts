@@ -1,7 +1,7 @@
 /** Ending from the agent's side, late joiners, the popup, an unreachable server, a killed service worker. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
+import { configureExtension, launchAgent, launchVisitor, stopServiceWorker, type VisitorBrowser } from "../helpers/chromium";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 
 let server: TestServer;
@@ -23,23 +23,6 @@ afterAll(async () => {
   await agent?.close();
   await server?.close();
 });
-
-/**
- * Stop the extension's service worker as Chrome does when it is idle, using the Stop control of
- * chrome://serviceworker-internals (CDP's ServiceWorker.stopAllWorkers does not reach extension
- * workers, and Playwright reports no "close" for them). Resolves once the page says STOPPED.
- */
-async function stopServiceWorker(browser: VisitorBrowser) {
-  const internals = await browser.context.newPage();
-  await internals.goto("chrome://serviceworker-internals/");
-  const registration = internals.locator(".serviceworker-registration", { hasText: browser.extensionId });
-  await registration.locator('cr-button[data-command="stop"]').first().click();
-  await expect.poll(async () => {
-    await internals.reload();
-    return registration.locator(".serviceworker-running-status .value").first().textContent();
-  }, { timeout: 10_000 }).toBe("STOPPED");
-  await internals.close();
-}
 
 const useServer = (url = server.url) => configureExtension(visitor, { serverUrl: url, groupId: "demo", sites: [`${server.url}/demo/*`] });
 

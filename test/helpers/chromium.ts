@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Worker } from "playwright-core";
+import { expect } from "vitest";
 
 export const CHROMIUM = process.env.GLIMPSE_CHROMIUM ?? "/usr/bin/chromium";
 export const CHROME_BUILD = resolve("build/chrome-mv3-prod");
@@ -54,3 +55,26 @@ export async function configureExtension(browser: VisitorBrowser, settings: { se
   await page.getByText("Saved.").waitFor();
   await page.close();
 }
+
+/**
+ * Stop the extension's service worker as Chrome does when it is idle, using the Stop control of
+ * chrome://serviceworker-internals (CDP's ServiceWorker.stopAllWorkers does not reach extension
+ * workers, and Playwright reports no "close" for them). Resolves once the page says STOPPED.
+ */
+export async function stopServiceWorker(browser: VisitorBrowser) {
+  const internals = await browser.context.newPage();
+  await internals.goto("chrome://serviceworker-internals/");
+  const registration = internals.locator(".serviceworker-registration", { hasText: browser.extensionId });
+  await registration.locator('cr-button[data-command="stop"]').first().click();
+  await expect
+    .poll(
+      async () => {
+        await internals.reload();
+        return registration.locator(".serviceworker-running-status .value").first().textContent();
+      },
+      { timeout: 10_000 },
+    )
+    .toBe("STOPPED");
+  await internals.close();
+}
+

@@ -1,0 +1,129 @@
+/**
+ * The one-click flow with real parts: the demo shop logs in and tells the extension who the
+ * visitor is (page bridge + signed token); the agent on the visitor's record starts a session.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { startServer, type TestServer } from "../helpers/server";
+import { configureExtension, launchAgent, launchVisitor, stopServiceWorker, type VisitorBrowser } from "../helpers/chromium";
+import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
+
+let server: TestServer;
+let visitor: VisitorBrowser;
+let agent: Awaited<ReturnType<typeof launchAgent>>;
+let record: Page;
+const PASSWORD = "agent password 1";
+const VISITOR = "vera@example.com";
+
+beforeAll(async () => {
+  server = await startServer();
+  server.addGroup("demo");
+  await server.addAgent("demo", "alice", PASSWORD);
+  await server.addAgent("demo", "bob", PASSWORD);
+  visitor = await launchVisitor();
+  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
+  agent = await launchAgent();
+  const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  record = await context.newPage();
+  await record.goto(`${server.url}/console/`);
+  await record.getByLabel("Username").fill("alice");
+  await record.getByLabel("Password").fill(PASSWORD);
+  await record.getByRole("button", { name: "Sign in" }).click();
+  await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent(VISITOR)}`);
+});
+
+afterAll(async () => {
+  await visitor?.close();
+  await agent?.close();
+  await server?.close();
+});
+
+const presenceState = () => record.getByTestId("presence-state").textContent();
+const termsState = () => record.getByTestId("terms-state").textContent();
+
+async function logIn(page: Page) {
+  await page.goto(`${server.url}/demo/login.html`);
+  await page.locator("#email").fill(VISITOR);
+  await page.locator("#password").fill("visitor password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+describe("one-click screen share in Chromium", () => {
+  it("runs login → online → decline → accept → live view without a key, and the manual key still works", async () => {
+    expect(await presenceState()).toContain("Offline");
+    const page = await visitor.context.newPage();
+    await logIn(page);
+
+    // Presence: online, on the login page, verified by the token the shop signed.
+    await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
+    expect(await presenceState()).toContain("Verified");
+    await expect.poll(() => record.getByTestId("presence-page").textContent(), { timeout: 10_000 }).toContain("Sign in — Demo Shop");
+    await page.getByRole("link", { name: "Products" }).click();
+    await expect.poll(() => record.getByTestId("presence-page").textContent(), { timeout: 10_000 }).toContain("Demo Shop — Products");
+
+    // First request: displayed, then declined; the console stops waiting.
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    const dialog = page.getByRole("dialog", { name: "Screen share request" });
+    await dialog.waitFor({ timeout: 10_000 });
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("displayed");
+    await dialog.getByRole("button", { name: "Decline" }).click();
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
+    expect(await dialog.count()).toBe(0);
+
+    // Second request, accepted: the agent's view shows the page; the visitor never sees a key.
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    await expect.poll(() => page.getByText("An agent is viewing").isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByLabel("Session key").count()).toBe(0);
+    await page.locator("#search").fill("throw");
+    await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 10_000 }).toBe("throw");
+
+    // Stopped mid-session, the background resumes it by itself.
+    await stopServiceWorker(visitor);
+    await page.locator("#search").fill("sage throw");
+    await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 20_000 }).toBe("sage throw");
+
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await expect.poll(() => record.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.getByRole("button", { name: "OK" }).click();
+
+    // While logged in, Share screen still gives a key, and the key works.
+    const key = await shareAndReadKey(page);
+    expect(key).toMatch(/^\d{6}$/);
+    const bob = await signInAndJoin(agent.browser, server.url, "bob", PASSWORD, key);
+    await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await expect.poll(() => bob.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.close();
+  });
+
+  it("brings presence back by itself after the service worker is stopped", async () => {
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/demo/index.html`);
+    await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
+    await stopServiceWorker(visitor);
+    // The presence socket dies with the worker; the page's port reconnects, which wakes it.
+    await expect.poll(presenceState, { timeout: 20_000 }).toContain("Online");
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await page.getByRole("dialog", { name: "Screen share request" }).waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "Decline" }).click();
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
+    await page.close();
+  });
+
+  it("goes Offline on logout within 5 s, and when the last tab of the site closes", async () => {
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/demo/index.html`);
+    await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
+    await page.getByRole("link", { name: /Sign out/ }).click();
+    // The issue's promise to support teams: logout shows as Offline within 5 s.
+    await expect.poll(presenceState, { timeout: 5_000 }).toContain("Offline");
+
+    await logIn(page);
+    await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
+    await page.close();
+    await expect.poll(presenceState, { timeout: 15_000 }).toContain("Offline");
+  });
+});
