@@ -43,6 +43,7 @@ describe("visitor state machine", () => {
     ["a resume re-sends a full snapshot (frames sent while down were lost)", { ...watched, connection: "reconnecting" }, { type: "resumed", count: 1, agents: ["alice"] }, "live", ["requestSnapshot"]],
     ["a failed resume ends the session", watched, { type: "error", code: "RESUME_FAILED", now }, "idle", ["stopCapture", "disconnect", "historyEnd"]],
     ["reconnecting gave up", watched, { type: "error", code: "SERVER_UNREACHABLE", now }, "idle", ["stopCapture", "disconnect", "historyEnd"]],
+    ["Accept starts a one-click session", INITIAL_STATE, { type: "share", tabId: 7, site: "https://shop.test", keyType: "visitor" }, "starting", ["connect"]],
     ["Share during a session is rejected", live, { type: "share", tabId: 8, site: "x", keyType: "random" }, "live", ["rejected"]],
   ])("%s", (_name, from, event, status, effects) => {
     const result = transition(from, event);
@@ -53,6 +54,15 @@ describe("visitor state machine", () => {
   it("asks the server for a random-key session for the shared site", () => {
     const { effects } = transition(starting, { type: "connected" });
     expect(effects).toEqual([{ type: "send", message: { t: "startSession", keyType: "random", site: "https://shop.test" } }]);
+  });
+
+  it("records whether a session is manual or one-click", () => {
+    const oneClick = transition(INITIAL_STATE, { type: "share", tabId: 7, site: "https://shop.test", keyType: "visitor" });
+    expect(oneClick.effects).toEqual([{ type: "connect", keyType: "visitor", site: "https://shop.test" }]);
+    const asked = transition(oneClick.state, { type: "connected" });
+    expect(asked.effects).toEqual([{ type: "send", message: { t: "startSession", keyType: "visitor", site: "https://shop.test" } }]);
+    const started = transition(oneClick.state, { type: "started", sessionKey: "cust-42", keyType: "visitor", resumeToken: "x", now });
+    expect(started.state).toMatchObject({ status: "live", keyType: "visitor", sessionKey: "cust-42" });
   });
 
   it("records why a session ended and every agent who watched", () => {
