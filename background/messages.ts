@@ -15,6 +15,7 @@ import {
   loadEnabledOrigins,
   loadIdentities,
   loadSettings,
+  loadSettingsWithPolicy,
   saveEnabledOrigins,
   saveIdentity,
   saveSettings,
@@ -130,7 +131,7 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
         return OK;
       }
       case "getPopup": {
-        const settings = await loadSettings();
+        const { settings, managed } = await loadSettingsWithPolicy();
         const origin = httpOrigin(request.url);
         const [enabled, identities] = await Promise.all([loadEnabledOrigins(), loadIdentities()]);
         const identity = origin ? identities[origin] : undefined;
@@ -144,6 +145,7 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
           visitorId: identity?.visitorId ?? null,
           identitySource: identity?.source ?? null,
           presence: presence.view(),
+          server: { serverUrl: settings.serverUrl, groupId: settings.groupId, managed: managed.includes("serverUrl") || managed.includes("groupId") },
         } satisfies Responses["getPopup"];
       }
       case "setSiteEnabled": {
@@ -155,7 +157,7 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
         return OK;
       }
       case "getSettings":
-        return loadSettings();
+        return loadSettingsWithPolicy();
       case "saveSettings":
         if (!fromExtensionPage(sender)) return undefined;
         await saveSettings(request.settings);

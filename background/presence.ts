@@ -228,6 +228,7 @@ export class Presence {
       const parsed = v.safeParse(PageToBackground, raw);
       if (!parsed.success) return;
       const message = parsed.output;
+      if (message.t === "keepalive") return;
       if (message.t === "terms") return this.onTerms(entry, message.status);
       entry.page = { url: message.url, title: message.title, visible: message.visible };
       if (message.visible) entry.focusedAt = Date.now();

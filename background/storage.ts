@@ -2,18 +2,43 @@
 import browser from "webextension-polyfill";
 import * as v from "valibot";
 import { Identity } from "~src/identity";
-import { STORAGE, type Settings } from "~src/settings";
+import { applyPolicy, STORAGE, type ManagedKey, type Settings } from "~src/settings";
 import { INITIAL_STATE, isVisitorState, type VisitorState } from "~src/visitor/machine";
 
-export async function loadSettings(): Promise<Settings> {
+async function loadLocalSettings(): Promise<Settings> {
   const { settings } = STORAGE;
   const stored = await browser.storage.local.get(settings.key);
   const parsed = v.safeParse(settings.schema, stored[settings.key]);
   return parsed.success ? parsed.output : settings.default;
 }
 
+/** Enterprise policy: Chrome's managed_schema policies, Firefox's managed-storage manifest. */
+async function loadPolicy(): Promise<unknown> {
+  try {
+    return await browser.storage.managed.get();
+  } catch {
+    return {}; // no policy installed (Firefox rejects when there is no managed-storage manifest)
+  }
+}
+
+/** The settings in force, and which of them the organisation's policy fixed. */
+export async function loadSettingsWithPolicy(): Promise<{ settings: Settings; managed: ManagedKey[] }> {
+  const [local, policy] = await Promise.all([loadLocalSettings(), loadPolicy()]);
+  const { settings, managed, invalid } = applyPolicy(local, policy);
+  if (invalid.length) console.warn("glimpse: ignored invalid managed settings:", invalid.join(", "));
+  return { settings, managed };
+}
+
+export async function loadSettings(): Promise<Settings> {
+  return (await loadSettingsWithPolicy()).settings;
+}
+
+/** Save what the options page sent; values fixed by policy keep their stored (local) value. */
 export async function saveSettings(value: Settings): Promise<void> {
-  await browser.storage.local.set({ [STORAGE.settings.key]: value });
+  const [local, { managed }] = await Promise.all([loadLocalSettings(), loadSettingsWithPolicy()]);
+  const next = { ...value };
+  for (const key of managed) (next as Record<ManagedKey, unknown>)[key] = local[key];
+  await browser.storage.local.set({ [STORAGE.settings.key]: next });
 }
 
 export async function loadEnabledOrigins(): Promise<string[]> {

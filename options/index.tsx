@@ -14,9 +14,12 @@ function Options() {
   const [sites, setSites] = useState("");
   const [rules, setRules] = useState<SiteRule[]>([]);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [managed, setManaged] = useState<string[]>([]);
+  const locked = (key: string) => managed.includes(key);
 
   useEffect(() => {
-    void request({ type: "getSettings" }).then((settings) => {
+    void request({ type: "getSettings" }).then(({ settings, managed }) => {
+      setManaged(managed);
       setServerUrl(settings.serverUrl);
       setGroupId(settings.groupId);
       setSites(settings.sites.join("\n"));
@@ -46,15 +49,20 @@ function Options() {
   return (
     <main class="options">
       <h1>Glimpse settings</h1>
+      {managed.length > 0 && (
+        <p class="managed" role="note">
+          Some settings are managed by your organisation and cannot be changed here ({managed.join(", ")}).
+        </p>
+      )}
       <form onSubmit={save}>
         <label for="server">Server URL</label>
-        <input id="server" value={serverUrl} onInput={(e) => setServerUrl(e.currentTarget.value)} placeholder="https://glimpse.example.com" />
+        <input id="server" readOnly={locked("serverUrl")} value={serverUrl} onInput={(e) => setServerUrl(e.currentTarget.value)} placeholder="https://glimpse.example.com" />
         <label for="group">Group ID</label>
-        <input id="group" value={groupId} onInput={(e) => setGroupId(e.currentTarget.value)} />
+        <input id="group" readOnly={locked("groupId")} value={groupId} onInput={(e) => setGroupId(e.currentTarget.value)} />
         <label for="sites">Sites that show the Share screen button (one pattern per line, * matches anything)</label>
-        <textarea id="sites" rows={5} value={sites} onInput={(e) => setSites(e.currentTarget.value)} />
+        <textarea id="sites" rows={5} readOnly={locked("sites")} value={sites} onInput={(e) => setSites(e.currentTarget.value)} />
         <p class="muted">Visitors can also switch the button on for any site from the toolbar popup.</p>
-        <RulesEditor rules={rules} onChange={setRules} />
+        {locked("rules") ? <p class="managed">Visitor ID rules are managed by your organisation.</p> : <RulesEditor rules={rules} onChange={setRules} />}
         <button type="submit">Save</button>
         {message && <p role={message.ok ? "status" : "alert"} class={message.ok ? "ok" : "warn"}>{message.text}</p>}
       </form>

@@ -89,6 +89,10 @@ function Popup() {
       )}
 
       <History entries={data.history} />
+      <p class="muted server">
+        Server {data.server.serverUrl.replace(/^https?:\/\//, "")} · group {data.server.groupId}
+        {data.server.managed && " · managed by your organisation"}
+      </p>
       <p>
         <a href="#" onClick={(event) => (event.preventDefault(), void browser.runtime.openOptionsPage())}>Settings</a>
       </p>

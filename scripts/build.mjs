@@ -6,7 +6,7 @@
  */
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,6 +31,13 @@ for (const target of targets) {
   const out = join(root, "build", `${target}-prod`);
   execFileSync(join(root, "node_modules/.bin/plasmo"), ["build", "--src-path=.", `--target=${target}`], { cwd: root, stdio: "inherit" });
   const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  if (target.startsWith("chrome")) {
+    // Enterprise policy (storage.managed) needs a schema in Chrome; Firefox reads a managed-storage
+    // manifest on disk instead. Added here because Plasmo's manifest step cannot resolve the file.
+    manifest.storage = { managed_schema: "managed_schema.json" };
+    copyFileSync(join(root, "assets/managed_schema.json"), join(out, "managed_schema.json"));
+    writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest));
+  }
   if (!manifest.content_scripts?.length || !(manifest.background?.service_worker || manifest.background?.scripts)) {
     throw new Error(`${target}: the built manifest has no content script or background — was --src-path=. lost?`);
   }

@@ -29,7 +29,10 @@ export function ensureNodeModules() {
 }
 
 /** The Debian packages of the browsers the e2e tier drives. */
-export const BROWSERS = [{ bin: "/usr/bin/chromium", pkg: "chromium", env: "GLIMPSE_CHROMIUM" }];
+export const BROWSERS = [
+  { bin: "/usr/bin/chromium", pkg: "chromium", env: "GLIMPSE_CHROMIUM" },
+  { bin: "/usr/bin/firefox-esr", pkg: "firefox-esr", env: "GLIMPSE_FIREFOX" },
+];
 
 export function ensureBrowsers() {
   const missing = BROWSERS.filter((b) => !existsSync(process.env[b.env] ?? b.bin));

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-/** `npm test`: install what is missing, build, then lint, type-check and run every test tier. */
+/**
+ * `npm test`: install what is missing, build, package (with Mozilla's `web-ext lint`), then lint,
+ * type-check and run every test tier.
+ */
 import { ensureBrowsers, ensureNodeModules, nodeBin, run } from "./setup.mjs";
 
 ensureNodeModules();
 ensureBrowsers();
 run("node", ["scripts/build.mjs"]);
+run("node", ["scripts/package.mjs", "--no-build"]);
 run(nodeBin("eslint"), ["."]);
 run(nodeBin("tsc"), ["--noEmit"]);
 for (const tier of ["unit", "integration", "e2e"]) {

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import type { GlimpseError } from "./errors";
 import type { SiteRule } from "./identity";
 import { TermsStatus, VisitorId, type KeyType } from "./protocol";
-import { Settings } from "./settings";
+import { Settings, type ManagedKey } from "./settings";
 import type { Ended, VisitorState } from "./visitor/machine";
 
 export const Request = v.variant("type", [
@@ -102,12 +102,13 @@ export interface Responses {
     visitorId: string | null;
     identitySource: "bridge" | "rule" | "manual" | null;
     presence: PresenceView;
+    server: { serverUrl: string; groupId: string; managed: boolean };
   };
   setIdentity: Result;
   loadUi: Result;
   linkVisitor: Result;
   setSiteEnabled: Result;
-  getSettings: Settings;
+  getSettings: { settings: Settings; managed: ManagedKey[] };
   saveSettings: Result;
 }
 
@@ -127,13 +128,18 @@ export interface StateBroadcast {
 /** Port messages between the capture script in the shared tab and the background. */
 export type CaptureToBackground =
   | { t: "frames"; events: unknown[] }
-  | { t: "page"; url: string; title: string };
+  | { t: "page"; url: string; title: string }
+  | { t: "keepalive" };
+
+
 export type BackgroundToCapture = { t: "start"; maskSelectors: string[] } | { t: "snapshot" } | { t: "stop" };
-export { CAPTURE_PORT, PRESENCE_PORT } from "./ports";
+export { CAPTURE_PORT, KEEPALIVE_MS, PRESENCE_PORT } from "./ports";
 
 export const PageToBackground = v.variant("t", [
   v.object({ t: v.literal("page"), url: v.pipe(v.string(), v.maxLength(4096)), title: v.pipe(v.string(), v.maxLength(1024)), visible: v.boolean() }),
   v.object({ t: v.literal("terms"), status: TermsStatus }),
+  /** Firefox suspends an idle event page even with an open socket; a port message keeps it awake. */
+  v.object({ t: v.literal("keepalive") }),
 ]);
 export type PageToBackground = v.InferOutput<typeof PageToBackground>;
 /** Sent by the page script; the background checks it against PageToBackground. */

@@ -75,3 +75,30 @@ export function visitorSocketUrl(serverUrl: string): string {
   url.pathname = url.pathname.replace(/\/$/, "") + "/ws/visitor";
   return url.toString();
 }
+
+/** Keys an administrator can set by enterprise policy (storage.managed); the policy wins. */
+export const MANAGED_KEYS = ["serverUrl", "groupId", "sites", "rules"] as const;
+export type ManagedKey = (typeof MANAGED_KEYS)[number];
+
+/**
+ * Overlay the policy on the user's settings. Each managed value is validated on its own: a bad
+ * one is ignored (and reported), the rest of the policy still applies.
+ */
+export function applyPolicy(local: Settings, policy: unknown): { settings: Settings; managed: ManagedKey[]; invalid: ManagedKey[] } {
+  const settings = { ...local };
+  const managed: ManagedKey[] = [];
+  const invalid: ManagedKey[] = [];
+  if (typeof policy !== "object" || policy === null) return { settings, managed, invalid };
+  const record = policy as Record<string, unknown>;
+  for (const key of MANAGED_KEYS) {
+    if (record[key] === undefined) continue;
+    const parsed = v.safeParse(Settings.entries[key], record[key]);
+    if (!parsed.success) {
+      invalid.push(key);
+      continue;
+    }
+    (settings as Record<ManagedKey, unknown>)[key] = parsed.output;
+    managed.push(key);
+  }
+  return { settings, managed, invalid };
+}

@@ -4,7 +4,7 @@
  */
 import { startRecorder, type Recorder } from "~src/capture/recorder";
 import type { BackgroundToCapture, CaptureToBackground } from "~src/messages";
-import { CAPTURE_PORT } from "~src/ports";
+import { CAPTURE_PORT, KEEPALIVE_MS } from "~src/ports";
 
 type Ext = typeof chrome;
 const g = globalThis as unknown as { browser?: Ext; chrome?: Ext; __glimpseCapture?: boolean };
@@ -34,6 +34,8 @@ function connect(attempt: number): void {
       recorder?.stop();
     }
   };
+  // An idle page sends no frames; this keeps a Firefox event page (and Chrome's worker) awake.
+  const keepalive = setInterval(() => post({ t: "keepalive" }), KEEPALIVE_MS);
   port.onMessage.addListener((message: BackgroundToCapture) => {
     if (message.t === "start" && !recorder) {
       attempt = 0;
@@ -49,6 +51,7 @@ function connect(attempt: number): void {
     }
   });
   port.onDisconnect.addListener(() => {
+    clearInterval(keepalive);
     recorder?.stop();
     recorder = null;
     if (stopped) return;

@@ -4,7 +4,7 @@
  * the port breaks; reconnecting wakes it, and it restores presence by itself.
  */
 import type { BackgroundToPage, PageToBackground } from "~src/messages";
-import { PRESENCE_PORT } from "~src/ports";
+import { KEEPALIVE_MS, PRESENCE_PORT } from "~src/ports";
 import { ext, extensionAlive } from "../ui/ext";
 
 export interface PresencePort {
@@ -39,11 +39,13 @@ export function openPresencePort(onMessage: (message: BackgroundToPage) => void)
   };
   const onVisibility = () => post(page());
   document.addEventListener("visibilitychange", onVisibility);
+  const keepalive = setInterval(() => post({ t: "keepalive" }), KEEPALIVE_MS);
   connect();
   return {
     send: post,
     close() {
       closed = true;
+      clearInterval(keepalive);
       document.removeEventListener("visibilitychange", onVisibility);
       port?.disconnect();
       port = null;

@@ -20,7 +20,31 @@ export interface Recorder {
 
 const INPUT_KINDS = ["color", "date", "datetime-local", "email", "month", "number", "range", "search", "tel", "text", "time", "url", "week", "textarea", "select", "password"] as const;
 
+/**
+ * rrweb hooks these setters with `defineProperty(proto, key, { set })`, a partial descriptor that
+ * relies on the existing accessor keeping its getter. In a Firefox content script the prototypes
+ * are Xray views: the native accessor is not an own property of the view, so the hook creates a
+ * setter-only expando and every `.value` read in the recorder returns undefined (typing showed as
+ * empty). Pinning the full native accessor as an own property first makes the partial define
+ * merge as it does in Chrome. Only the extension's view changes; the page never sees it.
+ */
+function pinInputAccessors(): void {
+  const targets: [object, string][] = [
+    [HTMLInputElement.prototype, "value"],
+    [HTMLInputElement.prototype, "checked"],
+    [HTMLSelectElement.prototype, "value"],
+    [HTMLTextAreaElement.prototype, "value"],
+    [HTMLSelectElement.prototype, "selectedIndex"],
+    [HTMLOptionElement.prototype, "selected"],
+  ];
+  for (const [proto, key] of targets) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+    if (descriptor?.get && descriptor.configurable) Object.defineProperty(proto, key, descriptor);
+  }
+}
+
 export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): Recorder {
+  pinInputAccessors();
   let queue: unknown[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   const flush = () => {

@@ -1,0 +1,110 @@
+/**
+ * Firefox ESR parity: the manual and one-click flows with the built Firefox extension as the
+ * visitor (event-page background), the agent console in Chromium.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "puppeteer-core";
+import { startServer, type TestServer } from "../helpers/server";
+import { launchAgent } from "../helpers/chromium";
+import { replayed, signInAndJoin } from "../helpers/console";
+import { launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
+
+let server: TestServer;
+let visitor: FirefoxVisitor;
+let agent: Awaited<ReturnType<typeof launchAgent>>;
+const PASSWORD = "agent password 1";
+const SECRETS = { password: "Firefox-planted-pw", card: "5555555555554444" };
+
+beforeAll(async () => {
+  server = await startServer();
+  server.addGroup("demo");
+  await server.addAgent("demo", "alice", PASSWORD);
+  visitor = await launchFirefoxVisitor({ serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
+  agent = await launchAgent();
+});
+
+afterAll(async () => {
+  await visitor?.close();
+  await agent?.close();
+  await server?.close();
+});
+
+/** Text of the first element matching `selector` inside Glimpse's shadow root, or null. */
+const uiText = (page: Page, selector: string) =>
+  page.evaluate((s) => document.querySelector("glimpse-ui")?.shadowRoot?.querySelector(s)?.textContent ?? null, selector);
+/** Click a button of Glimpse's page UI by its text. */
+const clickUi = (page: Page, text: string) =>
+  page.evaluate((label) => {
+    const buttons = [...(document.querySelector("glimpse-ui")?.shadowRoot?.querySelectorAll("button") ?? [])];
+    const button = buttons.find((b) => b.textContent?.trim() === label);
+    if (!button) throw new Error(`no "${label}" button in Glimpse's UI`);
+    button.click();
+  }, text);
+const waitUi = (page: Page, text: string) =>
+  expect.poll(() => page.evaluate((t) => document.querySelector("glimpse-ui")?.shadowRoot?.textContent?.includes(t) ?? false, text), { timeout: 15_000 }).toBe(true);
+
+describe("Firefox ESR visitor", () => {
+  it("shares manually: key → agent joins → typing and navigation show → masked values never relayed → stop", async () => {
+    const page = await visitor.browser.newPage();
+    await page.goto(`${server.url}/demo/index.html`);
+    await waitUi(page, "Share screen");
+    await clickUi(page, "Share screen");
+    await expect.poll(() => uiText(page, "output.key"), { timeout: 15_000 }).toMatch(/^\d{3} \d{3}$/);
+    const key = (await uiText(page, "output.key"))!.replace(/\s/g, "");
+
+    const console = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
+    await waitUi(page, "An agent is viewing");
+    await expect.poll(() => replayed(console, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    await page.type("#search", "lamp");
+    await expect.poll(() => replayed(console, "return doc.querySelector('#search')?.value"), { timeout: 10_000 }).toBe("lamp");
+
+    await page.goto(`${server.url}/demo/checkout.html`);
+    await expect.poll(() => replayed(console, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Checkout");
+    await page.type("#fullname", "Fiona Firefox");
+    await page.type("#cc-number", SECRETS.card);
+    await page.goto(`${server.url}/demo/login.html`);
+    await page.type("#password", SECRETS.password);
+    await page.type("#email", "fiona@example.com");
+    await expect.poll(() => replayed(console, "return doc.querySelector('#email')?.value"), { timeout: 10_000 }).toBe("fiona@example.com");
+    const relayed = server.relayed.join("\n");
+    expect(relayed).toContain("Fiona Firefox");
+    for (const secret of Object.values(SECRETS)) expect(relayed).not.toContain(secret);
+
+    await clickUi(page, "Stop sharing");
+    await expect.poll(() => console.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await clickUi(page, "OK");
+    await page.close();
+  });
+
+  it("runs the one-click flow: login → Online → Start screen share → Accept → live view, no key", async () => {
+    const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const record = await context.newPage();
+    await record.goto(`${server.url}/console/`);
+    await record.getByLabel("Username").fill("alice");
+    await record.getByLabel("Password").fill(PASSWORD);
+    await record.getByRole("button", { name: "Sign in" }).click();
+    await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent("fiona@example.com")}`);
+
+    const page = await visitor.browser.newPage();
+    await page.goto(`${server.url}/demo/login.html`);
+    await page.type("#email", "fiona@example.com");
+    await page.click("button[type=submit]");
+    await expect.poll(() => record.getByTestId("presence-state").textContent(), { timeout: 15_000 }).toContain("Online");
+    expect(await record.getByTestId("presence-state").textContent()).toContain("Verified");
+
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await waitUi(page, "Screen share request");
+    await expect.poll(() => record.getByTestId("terms-state").textContent(), { timeout: 10_000 }).toContain("displayed");
+    await clickUi(page, "Accept");
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Sign in");
+    await waitUi(page, "An agent is viewing");
+    expect(await uiText(page, "output.key")).toBeNull();
+
+    await record.getByRole("button", { name: "End session" }).click();
+    await waitUi(page, "The agent ended the session.");
+    // Logout takes the visitor offline.
+    await page.click("#account");
+    await expect.poll(() => record.getByTestId("presence-state").textContent(), { timeout: 10_000 }).toContain("Offline");
+    await page.close();
+  });
+});
