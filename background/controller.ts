@@ -5,7 +5,7 @@
 import type { GlimpseError } from "~src/errors";
 import { glimpseError } from "~src/errors";
 import type { SessionView } from "~src/messages";
-import { endedText, transition, type Effect, type VisitorEvent, type VisitorState } from "~src/visitor/machine";
+import { transition, type Effect, type VisitorEvent, type VisitorState } from "~src/visitor/machine";
 import type { Identity } from "~src/identity";
 import type { Capture } from "./capture";
 import type { ServerConnection } from "./connection";
@@ -84,7 +84,7 @@ export class Controller {
         guests: 0,
         agents: [],
         connection: null,
-        lastEnded: s.lastEnded ? { ...s.lastEnded, text: endedText(s.lastEnded) } : null,
+        lastEnded: s.lastEnded,
       };
     }
     if (s.status === "starting") {

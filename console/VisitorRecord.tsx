@@ -1,16 +1,9 @@
 /** The stand-in for a CRM record: a visitor's presence, verified badge and Start screen share. */
 import type { ServerToAgent } from "~src/protocol";
+import { t } from "./t";
 
 export type Presence = Extract<ServerToAgent, { t: "visitorPresence" }>;
 export type TermsState = "idle" | "sent" | "displayed" | "declined" | "accepted";
-
-const TERMS_TEXT: Record<TermsState, string> = {
-  idle: "",
-  sent: "Request sent — waiting for the visitor's browser…",
-  displayed: "The visitor sees the request (displayed).",
-  declined: "The visitor declined.",
-  accepted: "The visitor accepted — joining…",
-};
 
 export interface VisitorRecordProps {
   visitorId: string | null;
@@ -35,34 +28,34 @@ export function VisitorRecord({ visitorId, presence, terms, error, connected, on
           if (value) onLookup(value);
         }}
       >
-        <h2>Visitor lookup</h2>
-        <label for="visitor-id">Visitor ID</label>
+        <h2>{t("visitorLookup")}</h2>
+        <label for="visitor-id">{t("visitorId")}</label>
         <input id="visitor-id" name="visitor-id" defaultValue={visitorId ?? ""} autocomplete="off" required />
-        <button type="submit">Look up</button>
+        <button type="submit">{t("lookUp")}</button>
       </form>
       {visitorId && (
-        <section class="card" aria-label="Visitor record">
+        <section class="card" aria-label={t("visitorRecord")}>
           <h2>{presence?.name ?? visitorId}</h2>
-          <p class="muted">Visitor ID {visitorId}</p>
+          <p class="muted">{t("visitorIdLine", { id: visitorId })}</p>
           <p data-testid="presence-state">
             <span class={`dot ${presence?.online ? "on" : "off"}`} />
-            {presence?.online ? "Online" : "Offline"}
-            {presence && <span class={`badge ${presence.verified ? "verified" : ""}`}>{presence.verified ? "Verified" : "Unverified"}</span>}
+            {presence?.online ? t("online") : t("offline")}
+            {presence && <span class={`badge ${presence.verified ? "verified" : ""}`}>{presence.verified ? t("verified") : t("unverified")}</span>}
           </p>
           {presence?.online && presence.page && (
             <p data-testid="presence-page">
-              On <strong>{presence.page.title || "(untitled)"}</strong>
+              {t("onPage")} <strong>{presence.page.title || t("untitled")}</strong>
               <span class="url"> {presence.page.url}</span>
-              {!presence.visible && <span class="muted"> (tab in the background)</span>}
+              {!presence.visible && <span class="muted"> {t("backgroundTab")}</span>}
             </p>
           )}
           <button disabled={!connected || !presence?.online || waiting} onClick={onStart}>
-            Start screen share
+            {t("startScreenShare")}
           </button>
           {waiting && terms !== "accepted" && (
-            <button class="plain" onClick={onCancel}>Cancel</button>
+            <button class="plain" onClick={onCancel}>{t("cancel")}</button>
           )}
-          {terms !== "idle" && <p role="status" data-testid="terms-state" class={terms === "declined" ? "error" : "info"}>{TERMS_TEXT[terms]}</p>}
+          {terms !== "idle" && <p role="status" data-testid="terms-state" class={terms === "declined" ? "error" : "info"}>{t(`terms_${terms as Exclude<TermsState, "idle">}`)}</p>}
           {error && <p class="error" role="alert">{error}</p>}
         </section>
       )}

@@ -11,7 +11,7 @@ async function call<T>(path: string, init?: RequestInit): Promise<{ ok: true; va
   try {
     response = await fetch(path, { credentials: "same-origin", ...init });
   } catch {
-    return { ok: false, error: glimpseError("SERVER_UNREACHABLE", "The Glimpse server cannot be reached. Check your connection.") };
+    return { ok: false, error: glimpseError("SERVER_UNREACHABLE") };
   }
   const body = (await response.json().catch(() => null)) as { code?: unknown; message?: unknown } | null;
   if (response.ok) return { ok: true, value: body as T };

@@ -1,9 +1,8 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ERRORS } from "~src/errors";
 import type { ServerToAgent } from "~src/protocol";
 import { backoffDelay } from "~src/reconnect";
-import { END_TEXT_AGENT } from "./text";
+import { t } from "./t";
 import { me, signIn, signOut, type AgentInfo } from "./api";
 import { AgentSocket } from "./socket";
 import { Viewer, type ViewerHandle } from "./Viewer";
@@ -39,7 +38,7 @@ function App() {
   useEffect(() => {
     void me().then((result) => setAgent(result.ok ? result.value : null));
   }, []);
-  if (agent === undefined) return <main>Loading…</main>;
+  if (agent === undefined) return <main>{t("loading")}</main>;
   if (agent === null) return <SignIn onSignedIn={setAgent} />;
   return <Console agent={agent} onSignedOut={() => setAgent(null)} />;
 }
@@ -51,18 +50,18 @@ function SignIn({ onSignedIn }: { onSignedIn: (agent: AgentInfo) => void }) {
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const result = await signIn(String(form.get("username")), String(form.get("password")));
     if (result.ok) onSignedIn(result.value);
-    else setError(result.error.message);
+    else setError(t(`error_${result.error.code}`));
   };
   return (
     <main>
       <form class="card" onSubmit={submit}>
-        <h1>Glimpse agent console</h1>
-        <label for="username">Username</label>
+        <h1>{t("consoleTitle")}</h1>
+        <label for="username">{t("username")}</label>
         <input id="username" name="username" autocomplete="username" required />
-        <label for="password">Password</label>
+        <label for="password">{t("password")}</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         {error && <p class="error" role="alert">{error}</p>}
-        <button type="submit">Sign in</button>
+        <button type="submit">{t("signIn")}</button>
       </form>
     </main>
   );
@@ -136,20 +135,20 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         case "sessionEnded":
           liveKey.current = null;
           setLive(null);
-          return setNotice({ kind: "info", text: `The session ended: ${END_TEXT_AGENT[message.reason]}` });
+          return setNotice({ kind: "info", text: t("sessionEnded", { reason: t(`agentEnd_${message.reason}`) }) });
         case "error":
           if (message.code === "NOT_AUTHORIZED") return onSignedOut();
           if (message.code === "VISITOR_OFFLINE") {
             setTerms("idle");
             socketRef.current?.send({ t: "cancelWait" });
-            return setRecordError(message.message);
+            return setRecordError(t(`error_${message.code}`));
           }
           if (liveKey.current && (message.code === "KEY_NOT_FOUND" || message.code === "KEY_EXPIRED")) {
             // The session we were rejoining is gone.
             liveKey.current = null;
             setLive(null);
           }
-          return setNotice({ kind: "error", text: message.message || ERRORS[message.code] });
+          return setNotice({ kind: "error", text: t(`error_${message.code}`) });
       }
     };
     const socket = new AgentSocket(onMessage, () => {
@@ -177,8 +176,8 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
     socketRef.current?.send({ t: "join", key });
   };
 
-  const overlay = live && !live.visitorConnected ? "The visitor's connection dropped. Waiting for them to come back…"
-    : live?.paused ? "The visitor left the shared site. The view resumes when they come back."
+  const overlay = live && !live.visitorConnected ? t("overlayDropped")
+    : live?.paused ? t("overlayPaused")
     : null;
 
   return (
@@ -186,25 +185,25 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
       <header class="bar">
         <h1>Glimpse</h1>
         <nav>
-          <a href="#/">Join by key</a>
-          <a href="#/visitor">Visitor lookup</a>
+          <a href="#/">{t("joinByKey")}</a>
+          <a href="#/visitor">{t("visitorLookup")}</a>
         </nav>
-        <span><span class={`dot ${connected ? "on" : "off"}`} />{connected ? "Connected" : "Connecting…"}</span>
+        <span><span class={`dot ${connected ? "on" : "off"}`} />{connected ? t("connected") : t("connecting")}</span>
         <span>{agent.username}</span>
-        <button class="plain" onClick={() => void signOut().then(onSignedOut)}>Sign out</button>
+        <button class="plain" onClick={() => void signOut().then(onSignedOut)}>{t("signOut")}</button>
       </header>
       {live ? (
-        <section class="viewer" aria-label="Live view">
+        <section class="viewer" aria-label={t("liveView")}>
           <div class="meta">
             <div class="page">
-              <strong data-testid="visitor-title">{live.page?.title ?? "Waiting for the page…"}</strong>
+              <strong data-testid="visitor-title">{live.page?.title ?? t("waitingForPage")}</strong>
               <div class="url" data-testid="visitor-url">{live.page?.url ?? ""}</div>
             </div>
-            <span>Session {live.sessionKey}</span>
-            <span data-testid="visitor-connection"><span class={`dot ${live.visitorConnected ? "on" : "off"}`} />{live.visitorConnected ? "Visitor connected" : "Visitor reconnecting"}</span>
-            <span data-testid="agents">Agents: {live.agents.join(", ") || agent.username}</span>
-            <button class="plain" onClick={() => { liveKey.current = null; socketRef.current?.send({ t: "leave" }); setLive(null); }}>Leave</button>
-            <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>End session</button>
+            <span>{liveOneClick.current ? t("oneClickLabel", { visitor: live.sessionKey }) : t("sessionLabel", { key: live.sessionKey })}</span>
+            <span data-testid="visitor-connection"><span class={`dot ${live.visitorConnected ? "on" : "off"}`} />{live.visitorConnected ? t("visitorConnected") : t("visitorReconnecting")}</span>
+            <span data-testid="agents">{t("agents", { names: live.agents.join(", ") || agent.username })}</span>
+            <button class="plain" onClick={() => { liveKey.current = null; socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
+            <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
           <Viewer register={registerViewer} overlay={overlay} />
         </section>
@@ -235,12 +234,12 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
       ) : (
         <main>
           <form class="card" onSubmit={join}>
-            <h2>Join a screen share</h2>
-            <p>Ask the visitor to click <strong>Share screen</strong> and read you the key.</p>
-            <label for="key">Session key</label>
+            <h2>{t("joinTitle")}</h2>
+            <p>{t("joinHelp")}</p>
+            <label for="key">{t("sessionKey")}</label>
             <input id="key" class="key" inputMode="numeric" autocomplete="off" value={key} onInput={(e) => setKey(e.currentTarget.value)} required />
             {notice && <p class={notice.kind} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</p>}
-            <button type="submit" disabled={!connected}>Join</button>
+            <button type="submit" disabled={!connected}>{t("join")}</button>
           </form>
         </main>
       )}

@@ -5,6 +5,7 @@ import type { Request, ResponseFor } from "~src/messages";
 import type { SiteRule } from "~src/identity";
 import { Settings } from "~src/settings";
 import "./options.css";
+import { t } from "./t";
 
 const request = <R extends Request>(message: R) => browser.runtime.sendMessage(message) as Promise<ResponseFor<R>>;
 
@@ -39,31 +40,31 @@ function Options() {
     if (!parsed.success) {
       const issue = parsed.issues[0];
       const field = issue.path?.[0]?.key;
-      const label = { groupId: "Group ID", sites: "Sites", rules: "Visitor ID rules", serverUrl: "Server URL" }[String(field)] ?? "Settings";
-      return setMessage({ ok: false, text: `${label}: ${issue.message}` });
+      const label = { groupId: t("groupId"), sites: t("sitesField"), rules: t("rulesField"), serverUrl: t("serverUrl") }[String(field)] ?? t("settings");
+      return setMessage({ ok: false, text: t("fieldError", { field: label, message: issue.message }) });
     }
     const result = await request({ type: "saveSettings", settings: parsed.output });
-    setMessage(result.ok ? { ok: true, text: "Saved." } : { ok: false, text: result.error.message });
+    setMessage(result.ok ? { ok: true, text: t("saved") } : { ok: false, text: t(`error_${result.error.code}`) });
   };
 
   return (
     <main class="options">
-      <h1>Glimpse settings</h1>
+      <h1>{t("optionsTitle")}</h1>
       {managed.length > 0 && (
         <p class="managed" role="note">
-          Some settings are managed by your organisation and cannot be changed here ({managed.join(", ")}).
+          {t("managedSome", { keys: managed.join(", ") })}
         </p>
       )}
       <form onSubmit={save}>
-        <label for="server">Server URL</label>
+        <label for="server">{t("serverUrl")}</label>
         <input id="server" readOnly={locked("serverUrl")} value={serverUrl} onInput={(e) => setServerUrl(e.currentTarget.value)} placeholder="https://glimpse.example.com" />
-        <label for="group">Group ID</label>
+        <label for="group">{t("groupId")}</label>
         <input id="group" readOnly={locked("groupId")} value={groupId} onInput={(e) => setGroupId(e.currentTarget.value)} />
-        <label for="sites">Sites that show the Share screen button (one pattern per line, * matches anything)</label>
+        <label for="sites">{t("sitesLabel")}</label>
         <textarea id="sites" rows={5} readOnly={locked("sites")} value={sites} onInput={(e) => setSites(e.currentTarget.value)} />
-        <p class="muted">Visitors can also switch the button on for any site from the toolbar popup.</p>
-        {locked("rules") ? <p class="managed">Visitor ID rules are managed by your organisation.</p> : <RulesEditor rules={rules} onChange={setRules} />}
-        <button type="submit">Save</button>
+        <p class="muted">{t("sitesNote")}</p>
+        {locked("rules") ? <p class="managed">{t("managedRules")}</p> : <RulesEditor rules={rules} onChange={setRules} />}
+        <button type="submit">{t("save")}</button>
         {message && <p role={message.ok ? "status" : "alert"} class={message.ok ? "ok" : "warn"}>{message.text}</p>}
       </form>
     </main>
@@ -80,27 +81,27 @@ function RulesEditor({ rules, onChange }: { rules: SiteRule[]; onChange: (rules:
   const update = (index: number, patch: Partial<SiteRule>) => onChange(rules.map((rule, i) => (i === index ? { ...rule, ...patch } : rule)));
   return (
     <fieldset>
-      <legend>Visitor ID rules (for sites that cannot call the page bridge)</legend>
-      {rules.length === 0 && <p class="muted">No rules. Sites that use the page bridge need none.</p>}
+      <legend>{t("rulesLegend")}</legend>
+      {rules.length === 0 && <p class="muted">{t("rulesNone")}</p>}
       {rules.map((rule, i) => (
         <div class="rule" key={i}>
-          <input aria-label={`Rule ${i + 1} site pattern`} placeholder="https://shop.example.com/*" value={rule.pattern} onInput={(e) => update(i, { pattern: e.currentTarget.value })} />
-          <select aria-label={`Rule ${i + 1} source`} value={rule.from} onChange={(e) => update(i, { from: e.currentTarget.value as SiteRule["from"] })}>
-            <option value="selector">CSS selector</option>
-            <option value="cookie">Cookie</option>
-            <option value="localStorage">localStorage key</option>
+          <input aria-label={t("rulePattern", { n: i + 1 })} placeholder="https://shop.example.com/*" value={rule.pattern} onInput={(e) => update(i, { pattern: e.currentTarget.value })} />
+          <select aria-label={t("ruleSource", { n: i + 1 })} value={rule.from} onChange={(e) => update(i, { from: e.currentTarget.value as SiteRule["from"] })}>
+            <option value="selector">{t("fromSelector")}</option>
+            <option value="cookie">{t("fromCookie")}</option>
+            <option value="localStorage">{t("fromLocalStorage")}</option>
           </select>
-          <input aria-label={`Rule ${i + 1} selector, cookie or key`} placeholder="#account-id" value={rule.name} onInput={(e) => update(i, { name: e.currentTarget.value })} />
+          <input aria-label={t("ruleName", { n: i + 1 })} placeholder="#account-id" value={rule.name} onInput={(e) => update(i, { name: e.currentTarget.value })} />
           <input
-            aria-label={`Rule ${i + 1} extra masked selectors`}
+            aria-label={t("ruleMask", { n: i + 1 })}
             placeholder="mask: .ssn, #dob"
             value={rule.mask.join(", ")}
             onInput={(e) => update(i, { mask: e.currentTarget.value.split(",").map((m) => m.trim()).filter(Boolean) })}
           />
-          <button type="button" class="plain" onClick={() => onChange(rules.filter((_, j) => j !== i))}>Remove</button>
+          <button type="button" class="plain" onClick={() => onChange(rules.filter((_, j) => j !== i))}>{t("remove")}</button>
         </div>
       ))}
-      <button type="button" class="plain" onClick={() => onChange([...rules, blankRule()])}>Add rule</button>
+      <button type="button" class="plain" onClick={() => onChange([...rules, blankRule()])}>{t("addRule")}</button>
     </fieldset>
   );
 }

@@ -60,7 +60,7 @@ export interface SessionView {
   guests: number;
   agents: string[];
   connection: "online" | "reconnecting" | null;
-  lastEnded: (Ended & { text: string }) | null;
+  lastEnded: Ended | null;
 }
 
 export interface HistoryEntry {

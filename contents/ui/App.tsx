@@ -1,12 +1,13 @@
 import { useState } from "preact/hooks";
+import type { GlimpseError } from "~src/errors";
 import { formatKey } from "~src/keys";
+import type { SessionView } from "~src/messages";
 import { request } from "./ext";
+import { t } from "./t";
 import { Terms } from "./Terms";
 import type { UiProps } from "./types";
 
-type AppProps = UiProps;
-
-export function App({ terms, onTerms, ...props }: AppProps) {
+export function App({ terms, onTerms, ...props }: UiProps) {
   return (
     <>
       {terms && <Terms agent={terms.agent} groupName={terms.groupName} onAnswer={onTerms} />}
@@ -15,15 +16,21 @@ export function App({ terms, onTerms, ...props }: AppProps) {
   );
 }
 
-function Widget({ session, init, thisTab, onRetryInit }: Omit<AppProps, "terms" | "onTerms" | "customUi">) {
+/** The visitor reads errors in their language: by code, not the server's English text. */
+export const errorText = (error: Pick<GlimpseError, "code">) => t(`error_${error.code}`);
+
+export const endedText = (ended: NonNullable<SessionView["lastEnded"]>) =>
+  ended.reason === "error" && ended.code ? errorText({ code: ended.code }) : t(`end_${ended.reason}`);
+
+function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" | "onTerms" | "customUi">) {
   const [error, setError] = useState<string | null>(null);
   const act = async (message: Parameters<typeof request>[0]) => {
     setError(null);
     try {
-      const result = (await request(message)) as { ok: boolean; error?: { message: string } };
-      if (!result.ok) setError(result.error?.message ?? "Something went wrong.");
+      const result = (await request(message)) as { ok: boolean; error?: GlimpseError };
+      if (!result.ok) setError(result.error ? errorText(result.error) : t("errGeneric"));
     } catch {
-      setError("Glimpse was updated or removed. Reload the page.");
+      setError(t("errReload"));
     }
   };
 
@@ -32,7 +39,7 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<AppProps, "terms" 
       <div class="notice" role="alert">
         <div>{error}</div>
         <div class="row">
-          <button class="plain" onClick={() => setError(null)}>Close</button>
+          <button class="plain" onClick={() => setError(null)}>{t("close")}</button>
         </div>
       </div>
     );
@@ -41,39 +48,39 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<AppProps, "terms" 
   if (session.status === "live" && thisTab) {
     const viewing = session.guests > 0;
     return (
-      <section class="panel" aria-label="Screen share">
-        <h2>{viewing ? "Sharing this tab" : session.keyType === "visitor" ? "Starting screen share…" : "Screen share ready"}</h2>
+      <section class="panel" aria-label={t("sharingThisTab")}>
+        <h2>{viewing ? t("sharingThisTab") : session.keyType === "visitor" ? t("startingOneClick") : t("shareReady")}</h2>
         {session.sessionKey && !viewing && (
           <>
-            <p class="muted">Read this key to your support agent:</p>
-            <output class="key" aria-label="Session key">{formatKey(session.sessionKey)}</output>
+            <p class="muted">{t("readKey")}</p>
+            <output class="key" aria-label={t("sessionKey")}>{formatKey(session.sessionKey)}</output>
           </>
         )}
         {viewing ? (
           <p class="viewing" role="status">
-            {session.guests === 1 ? "An agent is viewing" : `${session.guests} agents are viewing`}
+            {session.guests === 1 ? t("agentViewing") : t("agentsViewing", { count: session.guests })}
             {session.agents.length > 0 && <span class="muted"> ({session.agents.join(", ")})</span>}
           </p>
         ) : (
-          <p class="muted" role="status">{session.keyType === "visitor" ? "Connecting you to the agent…" : "Waiting for an agent to join…"}</p>
+          <p class="muted" role="status">{session.keyType === "visitor" ? t("connectingToAgent") : t("waitingForAgent")}</p>
         )}
-        {session.connection === "reconnecting" && <p class="muted">Reconnecting to the server…</p>}
-        <p class="muted">Password and payment fields are never shown.</p>
-        <button class="stop" onClick={() => act({ type: "stopShare" })}>Stop sharing</button>
+        {session.connection === "reconnecting" && <p class="muted">{t("reconnecting")}</p>}
+        <p class="muted">{t("maskedNote")}</p>
+        <button class="stop" onClick={() => act({ type: "stopShare" })}>{t("stopSharing")}</button>
       </section>
     );
   }
 
   if (session.status === "starting" && thisTab) {
-    return <button class="share" disabled>Starting…</button>;
+    return <button class="share" disabled>{t("starting")}</button>;
   }
 
   if (session.status === "idle" && session.lastEnded && thisTab) {
     return (
       <div class="notice" role="status">
-        <strong>Screen share ended.</strong> {session.lastEnded.text}
+        <strong>{t("shareEnded")}</strong> {endedText(session.lastEnded)}
         <div class="row">
-          <button class="plain" onClick={() => act({ type: "dismissEnded" })}>OK</button>
+          <button class="plain" onClick={() => act({ type: "dismissEnded" })}>{t("ok")}</button>
         </div>
       </div>
     );
@@ -82,21 +89,21 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<AppProps, "terms" 
   if (!init.ok) {
     return (
       <div class="notice" role="status">
-        <strong>Screen share is unavailable.</strong> {init.error.message}
+        <strong>{t("unavailable")}</strong> {errorText(init.error)}
         <div class="row">
-          <button class="plain" onClick={onRetryInit}>Try again</button>
+          <button class="plain" onClick={onRetryInit}>{t("tryAgain")}</button>
         </div>
       </div>
     );
   }
 
   if (session.status !== "idle") {
-    return <button class="share" disabled title="A screen share is running in another tab">Sharing another tab</button>;
+    return <button class="share" disabled title={t("sharingAnotherTabTitle")}>{t("sharingAnotherTab")}</button>;
   }
 
   return (
     <button class="share" onClick={() => act({ type: "startShare" })}>
-      Share screen
+      {t("shareScreen")}
     </button>
   );
 }

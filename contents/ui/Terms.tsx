@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "preact/hooks";
+import { t } from "./t";
 
 export interface TermsProps {
   agent: string;
@@ -24,14 +25,13 @@ export function Terms({ agent, groupName, onAnswer }: TermsProps) {
   return (
     <div class="backdrop">
       <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="glimpse-terms-title" aria-describedby="glimpse-terms-text" onKeyDown={onKeyDown}>
-        <h2 id="glimpse-terms-title">Screen share request</h2>
+        <h2 id="glimpse-terms-title">{t("termsTitle")}</h2>
         <p id="glimpse-terms-text">
-          <strong>{agent}</strong>{groupName ? ` from ${groupName}` : ""} asks to see this tab to help you. They will see this site
-          only, while you share; passwords and payment details stay hidden. You can stop at any time.
+          {groupName ? t("termsAsksFrom", { agent, group: groupName }) : t("termsAsks", { agent })} {t("termsDetails")}
         </p>
         <div class="row">
-          <button ref={decline} class="plain" onClick={() => onAnswer(false)}>Decline</button>
-          <button ref={accept} class="share" onClick={() => onAnswer(true)}>Accept</button>
+          <button ref={decline} class="plain" onClick={() => onAnswer(false)}>{t("decline")}</button>
+          <button ref={accept} class="share" onClick={() => onAnswer(true)}>{t("accept")}</button>
         </div>
       </div>
     </div>

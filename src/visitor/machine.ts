@@ -4,7 +4,7 @@
  * The state is persisted after every transition, so a restarted background resumes from it.
  */
 import type { EndReason, KeyType, VisitorToServer } from "../protocol";
-import { ERRORS, type ErrorCode } from "../errors";
+import type { ErrorCode } from "../errors";
 
 export interface Ended {
   reason: EndReason | "error";
@@ -199,20 +199,6 @@ function fromLive(state: Extract<VisitorState, { status: "live" }>, event: Visit
     case "dismiss":
       return stay(state);
   }
-}
-
-/** What the UI shows, derived from the state; one sentence per end reason. */
-export const END_TEXT: Record<Ended["reason"], string> = {
-  visitor_stopped: "You stopped sharing.",
-  agent_ended: "The agent ended the session.",
-  expired: "No agent joined in time, so the session key expired.",
-  visitor_left: "The connection to the Glimpse server was lost.",
-  server_shutdown: "The Glimpse server was restarted.",
-  error: "The session could not continue.",
-};
-
-export function endedText(ended: Ended): string {
-  return ended.reason === "error" && ended.code ? ERRORS[ended.code] : END_TEXT[ended.reason];
 }
 
 /** Connection-resume token shape check for persisted state coming back from storage. */

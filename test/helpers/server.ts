@@ -75,6 +75,8 @@ export class Client {
   private constructor(readonly socket: WebSocket) {
     socket.on("message", (data) => {
       const message = JSON.parse(data.toString()) as Message;
+      // Like the real clients: answer the heartbeat, or the server drops an idle socket.
+      if (message.t === "ping" && socket.readyState === socket.OPEN) socket.send('{"t":"pong"}');
       this.received.push(message);
       this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
     });
@@ -141,4 +143,16 @@ export async function agent(server: TestServer, username: string, password: stri
   client.send({ t: "hello", v: 1 });
   await client.next("welcome");
   return client;
+}
+
+/** Every string value in the relayed messages (numbers such as timestamps are left out). */
+export function relayedStrings(server: TestServer): string[] {
+  const strings: string[] = [];
+  const walk = (value: unknown): void => {
+    if (typeof value === "string") strings.push(value);
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === "object") Object.values(value).forEach(walk);
+  };
+  for (const text of server.relayed) walk(JSON.parse(text));
+  return strings;
 }
