@@ -4,6 +4,8 @@
  *   npm run admin -- group-secret <id>        (print the secret sites sign visitor tokens with)
  *   npm run admin -- require-verified <id> on|off
  *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
+ *   npm run admin -- create-token <username> [--label <text>]   (API token for CRM integrations, shown once)
+ *   npm run admin -- revoke-tokens <username>
  *   npm run admin -- list
  *   npm run admin -- init-demo        (first run: demo group + a first agent, credentials printed once)
  * The database is GLIMPSE_DB (default data/glimpse.db).
@@ -38,6 +40,7 @@ async function main(argv: string[]) {
       group: { type: "string" },
       "password-stdin": { type: "boolean" },
       "require-verified": { type: "boolean" },
+      label: { type: "string" },
     },
   });
   const [command, arg] = positionals;
@@ -78,6 +81,20 @@ async function main(argv: string[]) {
         if (given !== undefined && given.length < 8) fail("the password must be at least 8 characters");
         const password = await createAgent(store, values.group, arg, given);
         console.log(given ? `created agent ${arg}` : `created agent ${arg} with password: ${password}`);
+        break;
+      }
+      case "create-token": {
+        const agent = arg ? store.getAgentByUsername(arg) : null;
+        if (!agent) fail(`agent "${arg ?? ""}" does not exist`);
+        const token = `glm_${randomSecret()}`;
+        store.createApiToken(agent.id, token, values.label ?? "api", Date.now());
+        console.log(`API token for ${agent.username} (shown once; send as "Authorization: Bearer <token>"):\n${token}`);
+        break;
+      }
+      case "revoke-tokens": {
+        const agent = arg ? store.getAgentByUsername(arg) : null;
+        if (!agent) fail(`agent "${arg ?? ""}" does not exist`);
+        console.log(`revoked ${store.revokeApiTokens(agent.id)} token(s) of ${agent.username}`);
         break;
       }
       case "list":

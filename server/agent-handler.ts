@@ -3,11 +3,13 @@ import { normalizeKey } from "../src/keys";
 import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { joinSession } from "./join";
+import { retryMessage } from "./limits";
 import { send, sendError, type Peer } from "./peer";
 import type { Agent } from "./store";
 
-export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection {
+export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string): Connection {
   let greeted = false;
+  let joins: Promise<void> = Promise.resolve();
   const group = agent.groupId; // an agent only ever sees and acts within its own group
 
   function onMessage(message: AgentToServer): void {
@@ -17,14 +19,13 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection 
         return sendError(peer, "INVALID_STATE", "hello was already received on this connection.");
       case "pong":
         return;
-      case "join": {
-        const key = normalizeKey(message.key);
-        if (!key) return sendError(peer, "KEY_INVALID");
-        const found = hub.registry.lookup(group, key, "random");
-        if ("code" in found) return sendError(peer, found.code);
-        hub.registry.cancelWait(peer);
-        return joinSession(hub, found.session, peer, agent.username);
-      }
+      case "join":
+        // One join at a time per connection: a burst of guesses cannot outrun the failure count.
+        joins = joins.then(() => joinByKey(message.key)).catch((error) => {
+          console.error("glimpse: join failed", error);
+          sendError(peer, "INTERNAL");
+        });
+        return;
       case "watchVisitor":
         return hub.presence.watch(peer, group, message.visitorId);
       case "unwatchVisitor":
@@ -51,6 +52,21 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection 
     }
   }
 
+  /** Keys are guessable by brute force only as fast as failures are allowed (server/limits.ts). */
+  async function joinByKey(typed: string): Promise<void> {
+    const key = normalizeKey(typed);
+    if (!key) return sendError(peer, "KEY_INVALID");
+    const wait = await hub.limits.joinBlockedFor(agent.id, ip, key);
+    if (wait > 0) return sendError(peer, "RATE_LIMITED", retryMessage(wait));
+    const found = hub.registry.lookup(group, key, "random");
+    if ("code" in found) {
+      await hub.limits.joinFailed(agent.id, ip, key);
+      return sendError(peer, found.code);
+    }
+    hub.registry.cancelWait(peer);
+    joinSession(hub, found.session, peer, agent.username);
+  }
+
   return {
     onText(text) {
       const parsed = parseAgentMessage(text);
@@ -69,6 +85,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent): Connection 
       }
       onMessage(parsed.value);
     },
+    greeted: () => greeted,
     onClose() {
       hub.registry.cancelWait(peer);
       hub.registry.leave(peer);

@@ -5,19 +5,20 @@
 import cookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyReply } from "fastify";
-import { existsSync } from "node:fs";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
 import { VISITOR_ID_PATTERN } from "../src/bridge";
+import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
 import { agentConnection } from "./agent-handler";
-import { signVisitorToken } from "./identity";
-import { AUTH_COOKIE, registerAuthRoutes } from "./auth";
+import { registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
+import { signVisitorToken } from "./identity";
+import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
 import { SessionRegistry } from "./sessions";
-import { attachSocket } from "./socket";
+import { attachSocket, ConnectionCounter } from "./socket";
 import { Store } from "./store";
 import { visitorConnection } from "./visitor-handler";
 
@@ -34,21 +35,35 @@ export interface AppOptions {
   store?: Store;
   onRelay?: Hub["onRelay"];
   logger?: boolean;
+  /** Brute-force limits (defaults in server/limits.ts). */
+  limits?: LimitsConfig;
 }
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const DAY_MS = 24 * 60 * 60_000;
 
 export function replyError(reply: FastifyReply, status: number, code: ErrorCode, message: string = ERRORS[code]) {
   return reply.status(status).send(glimpseError(code, message));
 }
 
+/** The origin a browser page served by this server has (the console), as seen through any proxy. */
+const ownOrigin = (request: FastifyRequest) => `${request.protocol}://${request.headers.host ?? ""}`;
+
 export async function buildApp(options: AppOptions = {}) {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? new Store(config.dbPath);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
-  const hub: Hub = { store, registry, presence: new PresenceRegistry(), config, onRelay: options.onRelay };
+  const limits = new Limits(options.limits);
+  const hub: Hub = { store, registry, presence: new PresenceRegistry(), limits, config, onRelay: options.onRelay };
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
+  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    trustProxy: config.trustProxy === 1,
+    ...(https ? { https } : {}),
+  });
+  app.decorate("hub", hub);
   await app.register(cookie);
   // The hard cap closes the socket (1009); below it, the soft cap answers MESSAGE_TOO_LARGE.
   await app.register(websocket, { options: { maxPayload: config.maxMessageBytes * 2 } });
@@ -60,6 +75,14 @@ export async function buildApp(options: AppOptions = {}) {
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: "NOT_FOUND", message: `Nothing at ${request.url}` }));
 
+  // CSRF: a state-changing request from a browser must come from the console's own origin
+  // (browsers always send Origin on POST). Cookies are SameSite=Strict as a second wall.
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== ownOrigin(request)) return replyError(reply, 403, "FORBIDDEN_ORIGIN");
+  });
+
   app.get("/healthz", async () => ({ ok: true, sessions: registry.size }));
   app.get("/", async (_request, reply) => reply.redirect("/console/"));
 
@@ -70,7 +93,14 @@ export async function buildApp(options: AppOptions = {}) {
     return { id: group.id, name: group.name, keyLength: group.keyLength };
   });
 
-  const auth = registerAuthRoutes(app, store, config);
+  const auth = registerAuthRoutes(app, store, config, limits);
+
+  /** For CRM integrations (API token) and the console: is this visitor online, and where? */
+  app.get<{ Params: { visitorId: string } }>("/api/visitors/:visitorId", async (request, reply) => {
+    const agent = auth.agentFromRequest(request);
+    if (!agent) return replyError(reply, 401, "NOT_AUTHORIZED");
+    return hub.presence.snapshot(agent.groupId, request.params.visitorId);
+  });
 
   if (config.demoTokens) {
     // The demo shop's stand-in for a site backend: on login it signs the visitor's ID with the
@@ -84,14 +114,19 @@ export async function buildApp(options: AppOptions = {}) {
     });
   }
 
+  const visitorOrigins = config.visitorOrigins.split(",").map((o) => o.trim()).filter(Boolean);
+  const visitorCounter = new ConnectionCounter();
+  const agentCounter = new ConnectionCounter();
   app.register(async (scope) => {
-    scope.get("/ws/visitor", { websocket: true }, (socket) => {
-      attachSocket(socket, config, (peer) => visitorConnection(hub, peer));
+    scope.get("/ws/visitor", { websocket: true }, (socket, request) => {
+      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: visitorOrigins, counter: visitorCounter };
+      attachSocket(socket, guard, (peer) => visitorConnection(hub, peer));
     });
     scope.get("/ws/agent", { websocket: true }, (socket, request) => {
-      const agent = auth.agentFor(request.cookies[AUTH_COOKIE]);
-      attachSocket(socket, config, (peer) => {
-        if (agent) return agentConnection(hub, peer, agent);
+      const agent = auth.agentFromRequest(request);
+      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: [ownOrigin(request)], counter: agentCounter };
+      attachSocket(socket, guard, (peer) => {
+        if (agent) return agentConnection(hub, peer, agent, request.ip);
         peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
         peer.close(4401, "NOT_AUTHORIZED");
         return null;
@@ -109,11 +144,17 @@ export async function buildApp(options: AppOptions = {}) {
   }
   await app.register(fastifyStatic, { root: root("demo"), prefix: "/demo/", decorateReply: false });
 
+  // Retention: session metadata older than the configured days is deleted, at start and every 6 h.
+  const purge = () => store.purgeAudit(Date.now() - config.auditRetentionDays * DAY_MS, Date.now());
+  purge();
+  const purgeTimer = setInterval(purge, 6 * 60 * 60_000);
+  purgeTimer.unref();
+
   app.addHook("onClose", async () => {
+    clearInterval(purgeTimer);
     registry.endAll("server_shutdown");
     if (!options.store) store.close();
   });
 
-  app.decorate("hub", hub);
   return app;
 }

@@ -1,8 +1,9 @@
 /** Agent sign-in: username + password → an HttpOnly, SameSite=Strict cookie holding a random token. */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import * as v from "valibot";
 import { glimpseError } from "../src/errors";
 import type { ServerConfig } from "./config";
+import { retryMessage, type Limits } from "./limits";
 import { randomSecret, verifyPassword } from "./passwords";
 import type { Agent, Store } from "./store";
 
@@ -13,16 +14,32 @@ const Login = v.object({
   password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
 });
 
-export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig) {
+export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig, limits: Limits) {
   const agentFor = (token: string | undefined): Agent | null => (token ? store.agentForToken(token, Date.now()) : null);
+  /** The console's sign-in cookie, or an API token (`Authorization: Bearer …`) for CRM integrations. */
+  const agentFromRequest = (request: FastifyRequest): Agent | null => {
+    const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? "")?.[1];
+    if (bearer) return store.agentForApiToken(bearer);
+    return agentFor(request.cookies[AUTH_COOKIE]);
+  };
 
   app.post("/api/login", async (request, reply) => {
     const body = v.safeParse(Login, request.body);
     if (!body.success) return reply.status(400).send(glimpseError("BAD_MESSAGE", "Send a username and a password."));
-    const agent = store.getAgentByUsername(body.output.username);
+    const { username, password } = body.output;
+    const wait = await limits.loginBlockedFor(request.ip, username);
+    if (wait > 0) {
+      reply.header("retry-after", Math.ceil(wait / 1000));
+      return reply.status(429).send(glimpseError("RATE_LIMITED", retryMessage(wait)));
+    }
+    const agent = store.getAgentByUsername(username);
     // Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
-    const ok = await verifyPassword(body.output.password, agent?.passwordHash ?? DUMMY_HASH);
-    if (!agent || !ok) return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
+    const ok = await verifyPassword(password, agent?.passwordHash ?? DUMMY_HASH);
+    if (!agent || !ok) {
+      await limits.loginFailed(request.ip, username);
+      return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
+    }
+    await limits.loginSucceeded(request.ip, username);
     const token = randomSecret();
     store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
     reply.setCookie(AUTH_COOKIE, token, {
@@ -43,12 +60,12 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
   });
 
   app.get("/api/me", async (request, reply) => {
-    const agent = agentFor(request.cookies[AUTH_COOKIE]);
+    const agent = agentFromRequest(request);
     if (!agent) return reply.status(401).send(glimpseError("NOT_AUTHORIZED"));
     return { username: agent.username, groupId: agent.groupId };
   });
 
-  return { agentFor };
+  return { agentFromRequest };
 }
 
 // scrypt hash of a random password nobody knows (same parameters as real hashes).

@@ -14,6 +14,22 @@ export interface ServerConfig {
   pingMs: number;
   /** Agent sign-in lifetime. */
   agentSessionMs: number;
+  /** Concurrent WebSocket connections allowed from one IP address (visitor and agent endpoints each). */
+  maxConnectionsPerIp: number;
+  /** A connection that has not said hello by then is closed. */
+  helloTimeoutMs: number;
+  /** Session audit rows (metadata only) are deleted after this many days. */
+  auditRetentionDays: number;
+  /**
+   * Origins allowed to open visitor sockets, as patterns (`*` matches anything). Browsers always
+   * send Origin; the default admits any installed Glimpse extension. Pin your store IDs in production.
+   */
+  visitorOrigins: string;
+  /** PEM files for HTTPS/WSS; both empty = plain HTTP (e.g. behind a TLS proxy). */
+  tlsCert: string;
+  tlsKey: string;
+  /** 1 behind a TLS-terminating proxy: take the client IP and scheme from X-Forwarded-* headers. */
+  trustProxy: number;
   /** Serve /demo/api/token, which signs visitor tokens for the demo group (the demo shop's "backend"). */
   demoTokens: number;
 }
@@ -28,6 +44,13 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pingMs: 20_000,
   agentSessionMs: 8 * 60 * 60_000,
   demoTokens: 1,
+  maxConnectionsPerIp: 100,
+  helloTimeoutMs: 10_000,
+  auditRetentionDays: 30,
+  visitorOrigins: "chrome-extension://*,moz-extension://*",
+  tlsCert: "",
+  tlsKey: "",
+  trustProxy: 0,
 };
 
 const ENV: Record<keyof ServerConfig, string> = {
@@ -40,19 +63,28 @@ const ENV: Record<keyof ServerConfig, string> = {
   pingMs: "GLIMPSE_PING_MS",
   agentSessionMs: "GLIMPSE_AGENT_SESSION_MS",
   demoTokens: "GLIMPSE_DEMO_TOKENS",
+  maxConnectionsPerIp: "GLIMPSE_MAX_CONNECTIONS_PER_IP",
+  helloTimeoutMs: "GLIMPSE_HELLO_TIMEOUT_MS",
+  auditRetentionDays: "GLIMPSE_AUDIT_RETENTION_DAYS",
+  visitorOrigins: "GLIMPSE_VISITOR_ORIGINS",
+  tlsCert: "GLIMPSE_TLS_CERT",
+  tlsKey: "GLIMPSE_TLS_KEY",
+  trustProxy: "GLIMPSE_TRUST_PROXY",
 };
+
+const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey"]);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG };
   for (const [field, name] of Object.entries(ENV) as [keyof ServerConfig, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
-    if (field === "host" || field === "dbPath") {
-      config[field] = raw;
+    if (STRING_FIELDS.has(field)) {
+      (config as unknown as Record<string, string>)[field] = raw;
     } else {
       const value = Number(raw);
       if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-      config[field] = value;
+      (config as unknown as Record<string, number>)[field] = value;
     }
   }
   return config;

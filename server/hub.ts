@@ -1,4 +1,5 @@
 import type { ServerConfig } from "./config";
+import type { Limits } from "./limits";
 import type { PresenceRegistry } from "./presence";
 import type { SessionRegistry } from "./sessions";
 import type { Store } from "./store";
@@ -8,6 +9,7 @@ export interface Hub {
   store: Store;
   registry: SessionRegistry;
   presence: PresenceRegistry;
+  limits: Limits;
   config: ServerConfig;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
   onRelay?: (sessionKey: string, text: string) => void;
@@ -16,4 +18,6 @@ export interface Hub {
 export interface Connection {
   onText(text: string): void;
   onClose(): void;
+  /** The client has said hello (connections that do not are closed after a timeout). */
+  greeted(): boolean;
 }

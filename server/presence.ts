@@ -133,6 +133,11 @@ export class PresenceRegistry {
     for (const agent of this.watchers.get(key(groupId, visitorId)) ?? []) agent.sendRaw(text);
   }
 
+  /** The visitor's presence now, as agents see it (also for the HTTP API). */
+  snapshot(groupId: string, visitorId: string) {
+    return this.presenceMessage(groupId, visitorId);
+  }
+
   private presenceMessage(groupId: string, visitorId: string) {
     const visitor = this.visitors.get(key(groupId, visitorId));
     const online = (visitor?.peers.length ?? 0) > 0;

@@ -1,13 +1,54 @@
-/** Adapts a `ws` socket to a Peer: size limits, heartbeat, and isolation of handler failures. */
+/**
+ * Adapts a `ws` socket to a Peer and guards it: Origin check, connections per IP, hello timeout,
+ * size limits, heartbeat, and isolation of handler failures.
+ */
 import type { WebSocket } from "ws";
-import { glimpseError } from "../src/errors";
+import { glimpseError, type ErrorCode } from "../src/errors";
+import { matchesPattern } from "../src/settings";
 import type { ServerConfig } from "./config";
 import type { Connection } from "./hub";
 import type { Peer } from "./peer";
 
 let nextPeerId = 1;
 
-export function attachSocket(socket: WebSocket, config: ServerConfig, connect: (peer: Peer) => Connection | null): void {
+export interface SocketGuard {
+  config: ServerConfig;
+  ip: string;
+  origin: string | undefined;
+  /** Origin patterns this endpoint accepts; an absent Origin (not a browser) is accepted. */
+  allowedOrigins: string[];
+  counter: ConnectionCounter;
+}
+
+/** Open sockets per IP address, per endpoint. */
+export class ConnectionCounter {
+  private readonly open = new Map<string, number>();
+  take(ip: string, max: number): boolean {
+    const count = this.open.get(ip) ?? 0;
+    if (count >= max) return false;
+    this.open.set(ip, count + 1);
+    return true;
+  }
+  release(ip: string): void {
+    const count = (this.open.get(ip) ?? 1) - 1;
+    if (count <= 0) this.open.delete(ip);
+    else this.open.set(ip, count);
+  }
+}
+
+const errorText = (code: ErrorCode, message?: string) => JSON.stringify({ t: "error", ...glimpseError(code, message) });
+
+export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (peer: Peer) => Connection | null): void {
+  const { config } = guard;
+  const refuse = (code: ErrorCode, closeCode: number) => {
+    socket.send(errorText(code));
+    socket.close(closeCode, code);
+  };
+  if (guard.origin !== undefined && !guard.allowedOrigins.some((pattern) => matchesPattern(pattern, guard.origin!))) {
+    return refuse("FORBIDDEN_ORIGIN", 4403);
+  }
+  if (!guard.counter.take(guard.ip, config.maxConnectionsPerIp)) return refuse("TOO_MANY_CONNECTIONS", 4429);
+
   const peer: Peer = {
     id: nextPeerId++,
     sendRaw(text) {
@@ -17,11 +58,27 @@ export function attachSocket(socket: WebSocket, config: ServerConfig, connect: (
       socket.close(code, reason);
     },
   };
+  let released = false;
+  const release = () => {
+    if (!released) guard.counter.release(guard.ip);
+    released = true;
+  };
   const connection = connect(peer);
-  if (!connection) return;
+  if (!connection) {
+    socket.once("close", release);
+    return;
+  }
+
+  const helloTimer = setTimeout(() => {
+    if (connection.greeted()) return;
+    peer.sendRaw(errorText("HELLO_REQUIRED", "No hello arrived in time; the connection was closed."));
+    socket.close(4408, "HELLO_REQUIRED");
+  }, config.helloTimeoutMs);
+  helloTimer.unref();
 
   let lastSeen = Date.now();
   const heartbeat = setInterval(() => {
+    // An idle client that stopped answering pings is gone: free its slot.
     if (Date.now() - lastSeen > config.pingMs * 2.5) return socket.terminate();
     peer.sendRaw('{"t":"ping"}');
   }, config.pingMs);
@@ -30,21 +87,22 @@ export function attachSocket(socket: WebSocket, config: ServerConfig, connect: (
   socket.on("message", (data, isBinary) => {
     lastSeen = Date.now();
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
-    if (isBinary) return peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("BAD_MESSAGE", "Binary frames are not part of the protocol.") }));
+    if (isBinary) return peer.sendRaw(errorText("BAD_MESSAGE", "Binary frames are not part of the protocol."));
     if (size > config.maxMessageBytes) {
-      const message = `The message is ${size} bytes; the limit is ${config.maxMessageBytes}. It was dropped.`;
-      return peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("MESSAGE_TOO_LARGE", message) }));
+      return peer.sendRaw(errorText("MESSAGE_TOO_LARGE", `The message is ${size} bytes; the limit is ${config.maxMessageBytes}. It was dropped.`));
     }
     try {
       connection.onText(data.toString());
     } catch (error) {
       // One broken message must not take the connection (or the server) down with it.
       console.error("glimpse: handler failed", error);
-      peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("INTERNAL") }));
+      peer.sendRaw(errorText("INTERNAL"));
     }
   });
   socket.on("close", () => {
+    clearTimeout(helloTimer);
     clearInterval(heartbeat);
+    release();
     connection.onClose();
   });
   socket.on("error", () => socket.terminate());

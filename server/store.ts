@@ -67,6 +67,13 @@ const MIGRATIONS = [
    );`,
   `ALTER TABLE groups ADD COLUMN secret TEXT NOT NULL DEFAULT '';
    ALTER TABLE groups ADD COLUMN require_verified INTEGER NOT NULL DEFAULT 0;`,
+  `CREATE TABLE api_tokens (
+     token_hash TEXT PRIMARY KEY,
+     agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+     label TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX session_audit_started ON session_audit(started_at);`,
 ];
 
 const GROUP_COLUMNS = "id, name, key_length AS keyLength, secret, require_verified AS requireVerified";
@@ -152,6 +159,31 @@ export class Store {
 
   deleteAgentSession(token: string): void {
     this.db.prepare("DELETE FROM agent_sessions WHERE token_hash = ?").run(sha256(token));
+  }
+
+  /** API tokens for CRM integrations: shown once at creation, stored hashed. */
+  createApiToken(agentId: number, token: string, label: string, now: number): void {
+    this.db.prepare("INSERT INTO api_tokens (token_hash, agent_id, label, created_at) VALUES (?, ?, ?, ?)").run(sha256(token), agentId, label, now);
+  }
+
+  agentForApiToken(token: string): Agent | null {
+    const row = this.db
+      .prepare(
+        `SELECT a.id, a.group_id AS groupId, a.username, a.password_hash AS passwordHash
+         FROM api_tokens t JOIN agents a ON a.id = t.agent_id WHERE t.token_hash = ?`,
+      )
+      .get(sha256(token)) as Agent | undefined;
+    return row ?? null;
+  }
+
+  revokeApiTokens(agentId: number): number {
+    return this.db.prepare("DELETE FROM api_tokens WHERE agent_id = ?").run(agentId).changes;
+  }
+
+  /** Retention: session metadata older than the cutoff goes; page content was never stored. */
+  purgeAudit(before: number, now: number): number {
+    this.db.prepare("DELETE FROM agent_sessions WHERE expires_at < ?").run(now);
+    return this.db.prepare("DELETE FROM session_audit WHERE started_at < ?").run(before).changes;
   }
 
   auditStart(row: Omit<AuditRow, "id" | "endedAt" | "endReason" | "agents">): number {

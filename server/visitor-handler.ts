@@ -119,6 +119,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
       if (phase === "verifying") return sendError(peer, "INVALID_STATE", "Wait for welcome before sending more.");
       onMessage(parsed.value, text);
     },
+    greeted: () => phase !== "new",
     onClose() {
       phase = "closed";
       hub.presence.disconnect(peer);

@@ -24,6 +24,8 @@ export const ERRORS = {
   SERVER_UNREACHABLE: "The Glimpse server cannot be reached. Check your connection or the server URL in the extension's options.",
   PERMISSION_DENIED: "Glimpse cannot capture this tab (browser pages and the extension gallery cannot be shared).",
   RATE_LIMITED: "Too many attempts. Wait a minute and try again.",
+  TOO_MANY_CONNECTIONS: "Too many connections from this address. Close other Glimpse windows or try again later.",
+  FORBIDDEN_ORIGIN: "This request came from a page that may not use this Glimpse server.",
   INTERNAL: "Something went wrong on the server. Try again; if it persists, tell your administrator.",
 } as const;
 

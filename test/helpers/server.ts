@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import WebSocket from "ws";
 import { buildApp } from "../../server/app";
 import type { ServerConfig } from "../../server/config";
+import type { LimitsConfig } from "../../server/limits";
 import { hashPassword } from "../../server/passwords";
 import { Store } from "../../server/store";
 
@@ -23,11 +24,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startServer(config: Partial<ServerConfig> = {}, options: { limits?: LimitsConfig } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "glimpse-test-"));
   const store = new Store(join(dir, "glimpse.db"));
   const relayed: string[] = [];
-  const app = await buildApp({ store, config, onRelay: (_key, text) => relayed.push(text) });
+  const app = await buildApp({ store, config, limits: options.limits, onRelay: (_key, text) => relayed.push(text) });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   if (!address || typeof address === "string") throw new Error("no address");

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "../../server/limits";
+import { agent, Client, sharingVisitor, startServer, type TestServer } from "../helpers/server";
+
+let server: TestServer;
+const clients: Client[] = [];
+const track = <T extends Client>(client: T) => (clients.push(client), client);
+const PW = "correct horse battery";
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await server.close();
+});
+
+async function setup(limits = DEFAULT_LIMITS) {
+  server = await startServer({}, { limits });
+  server.addGroup("demo");
+  for (const name of ["alice", "mallet", "mallory"]) await server.addAgent("demo", name, PW);
+}
+
+describe("guessing session keys", () => {
+  it("answers thousands of random join attempts with RATE_LIMITED; none succeeds; a real agent still joins", async () => {
+    await setup();
+    const { client: v, key } = await sharingVisitor(server);
+    track(v);
+    const attacker = track(await agent(server, "mallet", PW));
+    const ATTEMPTS = 3000;
+    for (let i = 0; i < ATTEMPTS; i++) {
+      let guess: string;
+      do guess = String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
+      while (guess === key); // the assertion is about the limiter, not about luck
+      attacker.send({ t: "join", key: guess });
+    }
+    const answers: { t: string; code?: unknown }[] = [];
+    while (answers.length < ATTEMPTS) answers.push(await attacker.next("error", () => true, 10_000));
+    const codes = answers.map((a) => a.code);
+    expect(attacker.received.some((m) => m.t === "joined")).toBe(false);
+    expect(codes.filter((c) => c === "KEY_NOT_FOUND").length).toBeLessThanOrEqual(DEFAULT_LIMITS.joinFailuresPerAgent + 1);
+    expect(codes.filter((c) => c === "RATE_LIMITED").length).toBeGreaterThanOrEqual(ATTEMPTS - DEFAULT_LIMITS.joinFailuresPerAgent - 1);
+    // Even the right key is refused while the attacker is blocked.
+    attacker.send({ t: "join", key });
+    expect(await attacker.next("error")).toMatchObject({ code: "RATE_LIMITED" });
+
+    const alice = track(await agent(server, "alice", PW));
+    alice.send({ t: "join", key });
+    expect(await alice.next("joined")).toMatchObject({ sessionKey: key });
+  });
+
+  it("limits failures per key across agents", async () => {
+    await setup({ ...DEFAULT_LIMITS, joinFailuresPerKey: 2 });
+    const a = track(await agent(server, "mallet", PW));
+    const b = track(await agent(server, "mallory", PW));
+    for (let i = 0; i < 3; i++) {
+      a.send({ t: "join", key: "424242" });
+      expect((await a.next("error")).code).toBe("KEY_NOT_FOUND");
+    }
+    b.send({ t: "join", key: "424242" });
+    expect(await b.next("error")).toMatchObject({ code: "RATE_LIMITED" });
+    b.send({ t: "join", key: "424243" });
+    expect(await b.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+  });
+});
+
+describe("guessing passwords", () => {
+  const login = (username: string, password: string) =>
+    server.app.inject({ method: "POST", url: "/api/login", payload: { username, password }, headers: { origin: "http://localhost:80" } });
+
+  it("locks a username out from an address after repeated failures, also for the right password, with Retry-After", async () => {
+    await setup();
+    const statuses: number[] = [];
+    for (let i = 0; i < DEFAULT_LIMITS.loginFailuresPerUser + 2; i++) statuses.push((await login("alice", `wrong ${i}`)).statusCode);
+    expect(statuses.slice(0, DEFAULT_LIMITS.loginFailuresPerUser)).toEqual(Array(DEFAULT_LIMITS.loginFailuresPerUser).fill(401));
+    expect(statuses.at(-1)).toBe(429);
+    const locked = await login("alice", PW);
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json()).toMatchObject({ code: "RATE_LIMITED" });
+    expect(Number(locked.headers["retry-after"])).toBeGreaterThan(0);
+    // Another agent signing in from the same address is not affected.
+    expect((await login("mallory", PW)).statusCode).toBe(200);
+  });
+});
