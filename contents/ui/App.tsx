@@ -5,6 +5,7 @@ import type { SessionView } from "~src/messages";
 import { request } from "./ext";
 import { t } from "./t";
 import { Terms } from "./Terms";
+import { trusted } from "./trusted";
 import type { UiProps } from "./types";
 
 export function App({ terms, onTerms, ...props }: UiProps) {
@@ -66,7 +67,7 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
         )}
         {session.connection === "reconnecting" && <p class="muted">{t("reconnecting")}</p>}
         <p class="muted">{t("maskedNote")}</p>
-        <button class="stop" onClick={() => act({ type: "stopShare" })}>{t("stopSharing")}</button>
+        <button class="stop" onClick={trusted(() => act({ type: "stopShare" }))}>{t("stopSharing")}</button>
       </section>
     );
   }
@@ -102,7 +103,7 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
   }
 
   return (
-    <button class="share" onClick={() => act({ type: "startShare" })}>
+    <button class="share" onClick={trusted(() => act({ type: "startShare" }))}>
       {t("shareScreen")}
     </button>
   );

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "preact/hooks";
+import { trusted } from "./trusted";
 import { t } from "./t";
 
 export interface TermsProps {
@@ -16,7 +17,7 @@ export function Terms({ agent, groupName, onAnswer }: TermsProps) {
   const accept = useRef<HTMLButtonElement>(null);
   useEffect(() => decline.current?.focus(), []);
   const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === "Escape") return onAnswer(false);
+    if (event.key === "Escape" && event.isTrusted) return onAnswer(false);
     if (event.key !== "Tab") return;
     event.preventDefault();
     const next = event.composedPath()[0] === decline.current ? accept : decline;
@@ -30,8 +31,8 @@ export function Terms({ agent, groupName, onAnswer }: TermsProps) {
           {groupName ? t("termsAsksFrom", { agent, group: groupName }) : t("termsAsks", { agent })} {t("termsDetails")}
         </p>
         <div class="row">
-          <button ref={decline} class="plain" onClick={() => onAnswer(false)}>{t("decline")}</button>
-          <button ref={accept} class="share" onClick={() => onAnswer(true)}>{t("accept")}</button>
+          <button ref={decline} class="plain" onClick={trusted(() => onAnswer(false))}>{t("decline")}</button>
+          <button ref={accept} class="share" onClick={trusted(() => onAnswer(true))}>{t("accept")}</button>
         </div>
       </div>
     </div>

@@ -9,13 +9,27 @@ import { App } from "./App";
 import { STYLES } from "./styles";
 import { UI_GLOBAL, type UiBundle } from "./types";
 
+const HOST_STYLE = {
+  all: "initial",
+  display: "block",
+  visibility: "visible",
+  position: "fixed",
+  top: "0",
+  left: "0",
+  width: "0",
+  height: "0",
+  opacity: "1",
+  "z-index": "2147483647",
+};
+
 let host: HTMLElement | null = null;
 let container: HTMLElement | null = null;
 
 function mount(): HTMLElement {
   host = document.createElement("glimpse-ui");
   host.setAttribute(UI_ATTRIBUTE, "");
-  host.style.cssText = "all: initial; position: fixed; width: 0; height: 0; z-index: 2147483647;";
+  // Inline !important beats the page's own !important rules (e.g. `* { display: none !important }`).
+  for (const [property, value] of Object.entries(HOST_STYLE)) host.style.setProperty(property, value, "important");
   const shadow = host.attachShadow({ mode: "open" });
   const style = document.createElement("style");
   style.textContent = STYLES;

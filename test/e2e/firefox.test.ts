@@ -7,7 +7,7 @@ import type { Page } from "puppeteer-core";
 import { relayedStrings, startServer, type TestServer } from "../helpers/server";
 import { launchAgent } from "../helpers/chromium";
 import { replayed, signInAndJoin } from "../helpers/console";
-import { launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
+import { clickUi, launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
 
 let server: TestServer;
 let visitor: FirefoxVisitor;
@@ -32,14 +32,6 @@ afterAll(async () => {
 /** Text of the first element matching `selector` inside Glimpse's shadow root, or null. */
 const uiText = (page: Page, selector: string) =>
   page.evaluate((s) => document.querySelector("glimpse-ui")?.shadowRoot?.querySelector(s)?.textContent ?? null, selector);
-/** Click a button of Glimpse's page UI by its text. */
-const clickUi = (page: Page, text: string) =>
-  page.evaluate((label) => {
-    const buttons = [...(document.querySelector("glimpse-ui")?.shadowRoot?.querySelectorAll("button") ?? [])];
-    const button = buttons.find((b) => b.textContent?.trim() === label);
-    if (!button) throw new Error(`no "${label}" button in Glimpse's UI`);
-    button.click();
-  }, text);
 const waitUi = (page: Page, text: string) =>
   expect.poll(() => page.evaluate((t) => document.querySelector("glimpse-ui")?.shadowRoot?.textContent?.includes(t) ?? false, text), { timeout: 15_000 }).toBe(true);
 

@@ -9,7 +9,7 @@ import type { Page as PlaywrightPage } from "playwright-core";
 import type { Page as PuppeteerPage } from "puppeteer-core";
 import { agent as agentClient, startServer, type Client, type TestServer } from "../helpers/server";
 import { configureExtension, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
-import { launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
+import { clickUi, launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
 
 const IDLE_MS = Number(process.env.GLIMPSE_SOAK_MS ?? 120_000);
 let server: TestServer;
@@ -32,17 +32,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-// Run in the page (serialised, so self-contained).
-const clickShare = () => {
-  const buttons = [...(document.querySelector("glimpse-ui")?.shadowRoot?.querySelectorAll("button") ?? [])];
-  buttons.find((b) => b.textContent?.trim() === "Share screen")?.click();
-};
 const shadowKey = () => document.querySelector("glimpse-ui")?.shadowRoot?.querySelector("output.key")?.textContent ?? null;
 
-async function share(page: PlaywrightPage | PuppeteerPage): Promise<{ key: string; watcher: Client }> {
+async function share(page: PlaywrightPage | PuppeteerPage, click: () => Promise<void>): Promise<{ key: string; watcher: Client }> {
   const evaluate = page.evaluate.bind(page) as <T>(fn: () => T) => Promise<T>;
   await expect.poll(() => evaluate(() => document.querySelector("glimpse-ui")?.shadowRoot?.textContent?.includes("Share screen") ?? false), { timeout: 15_000 }).toBe(true);
-  await evaluate(clickShare);
+  await click();
   await expect.poll(() => evaluate(shadowKey), { timeout: 15_000 }).toMatch(/\d/);
   const key = (await evaluate(shadowKey))!.replace(/\s/g, "");
   const watcher = await agentClient(server, "alice", "agent password 1");
@@ -63,8 +58,8 @@ describe(`a session idle for ${Math.round(IDLE_MS / 1000)} s`, () => {
       await chromePage.goto(`${server.url}/demo/index.html`);
       const firefoxPage = await firefox.browser.newPage();
       await firefoxPage.goto(`${server.url}/demo/index.html`);
-      const inChrome = await share(chromePage);
-      const inFirefox = await share(firefoxPage);
+      const inChrome = await share(chromePage, () => chromePage.getByRole("button", { name: "Share screen" }).click());
+      const inFirefox = await share(firefoxPage, () => clickUi(firefoxPage, "Share screen"));
 
       await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
 

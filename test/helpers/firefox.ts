@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import puppeteer, { type Browser } from "puppeteer-core";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
 
 export const FIREFOX = process.env.GLIMPSE_FIREFOX ?? "/usr/bin/firefox-esr";
 export const FIREFOX_BUILD = resolve("build/firefox-mv3-prod");
@@ -44,4 +44,18 @@ export async function launchFirefoxVisitor(policy: { serverUrl: string; groupId:
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Click a button of Glimpse's page UI as a person would (real input through BiDi): Glimpse
+ * ignores untrusted clicks, such as element.click() from a script.
+ */
+export async function clickUi(page: Page, label: string): Promise<void> {
+  const box = await page.evaluate((text) => {
+    const buttons = [...(document.querySelector("glimpse-ui")?.shadowRoot?.querySelectorAll("button") ?? [])];
+    const rect = buttons.find((b) => b.textContent?.trim() === text)?.getBoundingClientRect();
+    return rect ? { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 } : null;
+  }, label);
+  if (!box) throw new Error(`no "${label}" button in Glimpse's UI`);
+  await page.mouse.click(box.x, box.y);
 }
