@@ -34,6 +34,7 @@ export interface AppOptions {
   /** An open store; when absent the app opens (and closes) one at config.dbPath. */
   store?: Store;
   onRelay?: Hub["onRelay"];
+  onVisitorInbound?: Hub["onVisitorInbound"];
   logger?: boolean;
   /** Brute-force limits (defaults in server/limits.ts). */
   limits?: LimitsConfig;
@@ -54,7 +55,7 @@ export async function buildApp(options: AppOptions = {}) {
   const store = options.store ?? new Store(config.dbPath);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
   const limits = new Limits(options.limits);
-  const hub: Hub = { store, registry, presence: new PresenceRegistry(), limits, config, onRelay: options.onRelay };
+  const hub: Hub = { store, registry, presence: new PresenceRegistry(), limits, config, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const app = Fastify({

@@ -13,6 +13,8 @@ export interface Hub {
   config: ServerConfig;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
   onRelay?: (sessionKey: string, text: string) => void;
+  /** Test tap: every frame a visitor connection sent, before any processing. */
+  onVisitorInbound?: (text: string) => void;
 }
 
 export interface Connection {

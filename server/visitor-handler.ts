@@ -102,6 +102,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
 
   return {
     onText(text) {
+      hub.onVisitorInbound?.(text);
       const parsed = parseVisitorMessage(text);
       if (!parsed.ok) return sendError(peer, parsed.error.code, parsed.error.message);
       if (phase === "new") {

@@ -17,6 +17,8 @@ export interface TestServer {
   app: FastifyInstance;
   /** Every frames message the server relayed, as relayed. */
   relayed: string[];
+  /** Every frame any visitor connection sent (the extension's whole outgoing traffic). */
+  inbound: string[];
   addGroup(id: string, keyLength?: number, requireVerified?: boolean): void;
   addAgent(groupId: string, username: string, password?: string): Promise<string>;
   /** Sign in over HTTP and return the cookie header. */
@@ -28,7 +30,14 @@ export async function startServer(config: Partial<ServerConfig> = {}, options: {
   const dir = mkdtempSync(join(tmpdir(), "glimpse-test-"));
   const store = new Store(join(dir, "glimpse.db"));
   const relayed: string[] = [];
-  const app = await buildApp({ store, config, limits: options.limits, onRelay: (_key, text) => relayed.push(text) });
+  const inbound: string[] = [];
+  const app = await buildApp({
+    store,
+    config,
+    limits: options.limits,
+    onRelay: (_key, text) => relayed.push(text),
+    onVisitorInbound: (text) => inbound.push(text),
+  });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   if (!address || typeof address === "string") throw new Error("no address");
@@ -39,6 +48,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, options: {
     store,
     app,
     relayed,
+    inbound,
     addGroup(id, keyLength = 6, requireVerified = false) {
       store.createGroup({ id, name: `Group ${id}`, keyLength, secret: `secret-of-${id}-${Math.random()}`, requireVerified });
     },
