@@ -4,6 +4,7 @@
  */
 import browser, { type Runtime } from "webextension-polyfill";
 import { CAPTURE_PORT, type BackgroundToCapture, type CaptureToBackground } from "~src/messages";
+import { pack } from "~src/capture/chunks";
 import type { VisitorToServer } from "~src/protocol";
 
 export interface CaptureDeps {
@@ -17,6 +18,9 @@ export interface CaptureDeps {
 export class Capture {
   private readonly ports = new Map<number, Runtime.Port>();
   private seq = 0;
+  private chunkId = 0;
+  /** Chunk ids stay unique across background restarts within a session. */
+  private readonly chunkPrefix = Date.now().toString(36);
 
   constructor(private readonly deps: CaptureDeps) {}
 
@@ -74,7 +78,11 @@ export class Capture {
 
   private onCaptureMessage(message: CaptureToBackground): void {
     if (message.t === "frames" && Array.isArray(message.events) && message.events.length > 0) {
-      this.deps.send({ t: "frames", seq: this.seq++, events: message.events as { type: number; timestamp: number }[] });
+      // Large snapshots go in pieces under the server's message limit (src/capture/chunks.ts).
+      for (const packed of pack(message.events, () => `${this.chunkPrefix}-${this.chunkId++}`)) {
+        if (packed.t === "chunk") this.deps.send(packed);
+        else this.deps.send({ t: "frames", seq: this.seq++, events: packed.events as { type: number; timestamp: number }[] });
+      }
     } else if (message.t === "page" && typeof message.url === "string" && typeof message.title === "string") {
       this.deps.send({ t: "page", url: message.url.slice(0, 4096), title: message.title.slice(0, 1024) });
     }

@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ServerToAgent } from "~src/protocol";
+import { Reassembler } from "~src/capture/chunks";
 import { backoffDelay } from "~src/reconnect";
 import { t } from "./t";
 import { me, signIn, signOut, type AgentInfo } from "./api";
@@ -97,6 +98,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
 
   useEffect(() => {
     let attempt = 0;
+    const chunks = new Reassembler();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onMessage = (message: ServerToAgent) => {
       switch (message.t) {
@@ -124,6 +126,13 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           if (viewer.current) viewer.current.add(message.events);
           else pending.current.push(message.events);
           return;
+        case "chunk": {
+          const event = chunks.add(message);
+          if (event === undefined) return;
+          if (viewer.current) viewer.current.add([event]);
+          else pending.current.push([event]);
+          return;
+        }
         case "page":
           return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: false });
         case "paused":

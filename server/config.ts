@@ -87,5 +87,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       (config as unknown as Record<string, number>)[field] = value;
     }
   }
+  // The extension sends pieces of up to 256 KB (src/capture/chunks.ts); leave room for the envelope.
+  if (config.maxMessageBytes < 512 * 1024) throw new Error("GLIMPSE_MAX_MESSAGE_BYTES must be at least 524288 (512 KB)");
   return config;
 }

@@ -86,6 +86,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
     if (!session) return sendError(peer, "INVALID_STATE", `"${message.t}" needs a live session; start one first.`);
     switch (message.t) {
       case "frames":
+      case "chunk":
         hub.onRelay?.(session.key, text);
         return hub.registry.toAgents(session, text);
       case "page":

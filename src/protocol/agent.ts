@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
+import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -45,6 +45,7 @@ export const ServerToAgent = v.variant("t", [
   v.object({ t: v.literal("terms"), visitorId: VisitorId, status: v.union([TermsStatus, v.literal("sent")]) }),
   v.object({ t: v.literal("waiting"), visitorId: VisitorId }),
   Frames,
+  Chunk,
   Guests,
   SessionEnded,
   ErrorMessage,

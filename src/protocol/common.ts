@@ -57,3 +57,12 @@ export const Frames = v.object({
   seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
   events: v.pipe(v.array(RecordedEvent), v.maxLength(5000)),
 });
+
+/** One piece of an event too large for a single message (src/capture/chunks.ts). */
+export const Chunk = v.object({
+  t: v.literal("chunk"),
+  id: v.pipe(v.string(), v.maxLength(64)),
+  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(9_999)),
+  count: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
+  data: v.string(),
+});

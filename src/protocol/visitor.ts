@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
+import { Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -29,6 +29,7 @@ export const VisitorToServer = v.variant("t", [
   /** The visitor left the site where the session started: the agent sees a placeholder. */
   v.object({ t: v.literal("paused") }),
   Frames,
+  Chunk,
   v.object({ t: v.literal("endSession") }),
   Pong,
 ]);
