@@ -9,7 +9,8 @@ import type { VisitorToServer } from "~src/protocol";
 
 export interface CaptureDeps {
   /** The shared tab and its site, or null when no session is live. */
-  liveTab: () => Promise<{ tabId: number; site: string } | null>;
+  /** The shared tab, its site, and whether an agent is watching, or null when no session is live. */
+  liveTab: () => Promise<{ tabId: number; site: string; watched: boolean } | null>;
   /** Extra masking selectors from the site rule for this page. */
   maskSelectors: (url: string) => Promise<string[]>;
   send: (message: VisitorToServer) => void;
@@ -17,6 +18,8 @@ export interface CaptureDeps {
 
 export class Capture {
   private readonly ports = new Map<number, Runtime.Port>();
+  /** Tabs whose recorder is running (an agent has asked for the page since this page loaded). */
+  private readonly recording = new Set<number>();
   private seq = 0;
   private chunkId = 0;
   /** Chunk ids stay unique across background restarts within a session. */
@@ -39,14 +42,28 @@ export class Capture {
     }
   }
 
+  /**
+   * An agent needs the page. Recording starts only now: until an agent joins, nothing of the page
+   * is serialised or uploaded (the recorder's first event is the full snapshot the agent needs).
+   */
   requestSnapshot(tabId: number): void {
-    this.post(tabId, { t: "snapshot" });
+    const port = this.ports.get(tabId);
+    if (!port) return;
+    if (this.recording.has(tabId)) return this.post(tabId, { t: "snapshot" });
+    void this.startRecording(tabId, port);
+  }
+
+  private async startRecording(tabId: number, port: Runtime.Port): Promise<void> {
+    this.recording.add(tabId);
+    const url = port.sender?.url ?? port.sender?.tab?.url ?? "";
+    this.post(tabId, { t: "start", maskSelectors: await this.deps.maskSelectors(url) });
   }
 
   stop(tabId: number): void {
     this.post(tabId, { t: "stop" });
     this.ports.get(tabId)?.disconnect();
     this.ports.delete(tabId);
+    this.recording.delete(tabId);
   }
 
   private post(tabId: number, message: BackgroundToCapture): void {
@@ -69,11 +86,15 @@ export class Capture {
     }
     this.ports.get(tabId)?.disconnect();
     this.ports.set(tabId, port);
+    this.recording.delete(tabId);
     port.onDisconnect.addListener(() => {
-      if (this.ports.get(tabId) === port) this.ports.delete(tabId);
+      if (this.ports.get(tabId) !== port) return;
+      this.ports.delete(tabId);
+      this.recording.delete(tabId);
     });
     port.onMessage.addListener((raw: unknown) => this.onCaptureMessage(raw as CaptureToBackground));
-    port.postMessage({ t: "start", maskSelectors: await this.deps.maskSelectors(url) } satisfies BackgroundToCapture);
+    // A new page in a watched session records at once; otherwise the first agent's join starts it.
+    if (live.watched) await this.startRecording(tabId, port);
   }
 
   private onCaptureMessage(message: CaptureToBackground): void {

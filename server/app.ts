@@ -18,6 +18,7 @@ import { signVisitorToken } from "./identity";
 import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
 import { SessionRegistry } from "./sessions";
+import { Heartbeat } from "./heartbeat";
 import { attachSocket, ConnectionCounter } from "./socket";
 import { Store } from "./store";
 import { visitorConnection } from "./visitor-handler";
@@ -67,7 +68,14 @@ export async function buildApp(options: AppOptions = {}) {
   app.decorate("hub", hub);
   await app.register(cookie);
   // The hard cap closes the socket (1009); below it, the soft cap answers MESSAGE_TOO_LARGE.
-  await app.register(websocket, { options: { maxPayload: config.maxMessageBytes * 2 } });
+  // permessage-deflate for clients that offer it (browsers do): rrweb's JSON shrinks 5-10× on the
+  // wire. Small messages (pings, input events) skip it; level 1 keeps the relay's CPU low.
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.maxMessageBytes * 2,
+      perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 }, serverNoContextTakeover: false, clientNoContextTakeover: false },
+    },
+  });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
@@ -116,16 +124,17 @@ export async function buildApp(options: AppOptions = {}) {
   }
 
   const visitorOrigins = config.visitorOrigins.split(",").map((o) => o.trim()).filter(Boolean);
+  const heartbeat = new Heartbeat(config.pingMs);
   const visitorCounter = new ConnectionCounter();
   const agentCounter = new ConnectionCounter();
   app.register(async (scope) => {
     scope.get("/ws/visitor", { websocket: true }, (socket, request) => {
-      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: visitorOrigins, counter: visitorCounter };
+      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: visitorOrigins, counter: visitorCounter, heartbeat };
       attachSocket(socket, guard, (peer) => visitorConnection(hub, peer));
     });
     scope.get("/ws/agent", { websocket: true }, (socket, request) => {
       const agent = auth.agentFromRequest(request);
-      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: [ownOrigin(request)], counter: agentCounter };
+      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: [ownOrigin(request)], counter: agentCounter, heartbeat };
       attachSocket(socket, guard, (peer) => {
         if (agent) return agentConnection(hub, peer, agent, request.ip);
         peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
@@ -153,6 +162,7 @@ export async function buildApp(options: AppOptions = {}) {
 
   app.addHook("onClose", async () => {
     clearInterval(purgeTimer);
+    heartbeat.stop();
     registry.endAll("server_shutdown");
     if (!options.store) store.close();
   });

@@ -18,7 +18,8 @@ export interface Hub {
 }
 
 export interface Connection {
-  onText(text: string): void;
+  /** `raw` is the frame as received, for relaying it byte for byte without re-encoding. */
+  onText(text: string, raw: Buffer): void;
   onClose(): void;
   /** The client has said hello (connections that do not are closed after a timeout). */
   greeted(): boolean;

@@ -5,8 +5,8 @@ import type { ServerToAgent, ServerToVisitor } from "../src/protocol";
 /** One connected socket as the session logic sees it; app.ts adapts `ws` sockets to this. */
 export interface Peer {
   readonly id: number;
-  /** Send pre-serialised text (used for relaying frames without re-encoding them). */
-  sendRaw(text: string): void;
+  /** Send pre-serialised text; a Buffer is sent as is (relayed frames are never re-encoded). */
+  sendRaw(text: string | Buffer): void;
   close(code: number, reason: string): void;
 }
 

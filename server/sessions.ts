@@ -208,8 +208,8 @@ export class SessionRegistry {
     for (const session of [...this.sessions.values()]) this.end(session, reason);
   }
 
-  toAgents(session: LiveSession, text: string): void {
-    for (const agent of session.agents.keys()) agent.sendRaw(text);
+  toAgents(session: LiveSession, data: string | Buffer): void {
+    for (const agent of session.agents.keys()) agent.sendRaw(data);
   }
 
   private expire(session: LiveSession): void {

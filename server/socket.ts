@@ -7,6 +7,7 @@ import { glimpseError, type ErrorCode } from "../src/errors";
 import { matchesPattern } from "../src/settings";
 import type { ServerConfig } from "./config";
 import type { Connection } from "./hub";
+import type { Heartbeat } from "./heartbeat";
 import type { Peer } from "./peer";
 
 let nextPeerId = 1;
@@ -18,6 +19,7 @@ export interface SocketGuard {
   /** Origin patterns this endpoint accepts; an absent Origin (not a browser) is accepted. */
   allowedOrigins: string[];
   counter: ConnectionCounter;
+  heartbeat: Heartbeat;
 }
 
 /** Open sockets per IP address, per endpoint. */
@@ -52,7 +54,7 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
   const peer: Peer = {
     id: nextPeerId++,
     sendRaw(text) {
-      if (socket.readyState === socket.OPEN) socket.send(text);
+      if (socket.readyState === socket.OPEN) socket.send(text, { binary: false });
     },
     close(code, reason) {
       socket.close(code, reason);
@@ -69,30 +71,32 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
     return;
   }
 
-  const helloTimer = setTimeout(() => {
-    if (connection.greeted()) return;
-    peer.sendRaw(errorText("HELLO_REQUIRED", "No hello arrived in time; the connection was closed."));
-    socket.close(4408, "HELLO_REQUIRED");
-  }, config.helloTimeoutMs);
-  helloTimer.unref();
-
-  let lastSeen = Date.now();
-  const heartbeat = setInterval(() => {
-    // An idle client that stopped answering pings is gone: free its slot.
-    if (Date.now() - lastSeen > config.pingMs * 2.5) return socket.terminate();
-    peer.sendRaw('{"t":"ping"}');
-  }, config.pingMs);
-  heartbeat.unref();
+  // One shared timer (server/heartbeat.ts) rather than an interval and a timeout per socket.
+  const entry = guard.heartbeat.add({
+    helloBy: Date.now() + config.helloTimeoutMs,
+    greeted: () => connection.greeted(),
+    lastSeen: Date.now(),
+    expireHello() {
+      peer.sendRaw(errorText("HELLO_REQUIRED", "No hello arrived in time; the connection was closed."));
+      socket.close(4408, "HELLO_REQUIRED");
+    },
+    ping() {
+      // An idle client that stopped answering pings is gone: free its slot.
+      if (Date.now() - entry.lastSeen > config.pingMs * 2.5) return socket.terminate();
+      peer.sendRaw('{"t":"ping"}');
+    },
+  });
 
   socket.on("message", (data, isBinary) => {
-    lastSeen = Date.now();
+    entry.lastSeen = Date.now();
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
     if (isBinary) return peer.sendRaw(errorText("BAD_MESSAGE", "Binary frames are not part of the protocol."));
     if (size > config.maxMessageBytes) {
       return peer.sendRaw(errorText("MESSAGE_TOO_LARGE", `The message is ${size} bytes; the limit is ${config.maxMessageBytes}. It was dropped.`));
     }
     try {
-      connection.onText(data.toString());
+      const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      connection.onText(raw.toString(), raw);
     } catch (error) {
       // One broken message must not take the connection (or the server) down with it.
       console.error("glimpse: handler failed", error);
@@ -100,8 +104,7 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
     }
   });
   socket.on("close", () => {
-    clearTimeout(helloTimer);
-    clearInterval(heartbeat);
+    guard.heartbeat.remove(entry);
     release();
     connection.onClose();
   });

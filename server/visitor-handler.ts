@@ -54,7 +54,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
     }
   }
 
-  function onMessage(message: VisitorToServer, text: string): void {
+  function onMessage(message: VisitorToServer, text: string, raw: Buffer): void {
     if (message.t === "hello") return sendError(peer, "INVALID_STATE", "hello was already received on this connection.");
     if (message.t === "pong") return;
     const groupId = group!.id;
@@ -88,7 +88,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
       case "frames":
       case "chunk":
         hub.onRelay?.(session.key, text);
-        return hub.registry.toAgents(session, text);
+        return hub.registry.toAgents(session, raw);
       case "page":
         session.page = { url: message.url, title: message.title };
         session.paused = false;
@@ -102,7 +102,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
   }
 
   return {
-    onText(text) {
+    onText(text, raw) {
       hub.onVisitorInbound?.(text);
       const parsed = parseVisitorMessage(text);
       if (!parsed.ok) return sendError(peer, parsed.error.code, parsed.error.message);
@@ -119,7 +119,7 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
         return;
       }
       if (phase === "verifying") return sendError(peer, "INVALID_STATE", "Wait for welcome before sending more.");
-      onMessage(parsed.value, text);
+      onMessage(parsed.value, text, raw);
     },
     greeted: () => phase !== "new",
     onClose() {

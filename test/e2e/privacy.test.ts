@@ -63,6 +63,10 @@ describe("privacy", () => {
     const page = await visitor.context.newPage();
     await page.goto(`${server.url}/demo/checkout.html`);
     const key = await shareAndReadKey(page);
+    // Shared, but no agent yet: the page is not even recorded until one joins.
+    await page.locator("#fullname").fill("Before Anyone Joined");
+    await page.waitForTimeout(500);
+    expect(types().filter((t) => t === "frames" || t === "chunk" || t === "page")).toEqual([]);
     const watcher = await agentClient(server, "alice", "agent password 1");
     watcher.send({ t: "join", key });
     await watcher.next("joined");

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Worker } from "playwright-core";
-import { expect } from "vitest";
 
 export const CHROMIUM = process.env.GLIMPSE_CHROMIUM ?? "/usr/bin/chromium";
 export const CHROME_BUILD = resolve("build/chrome-mv3-prod");
@@ -66,15 +65,13 @@ export async function stopServiceWorker(browser: VisitorBrowser) {
   await internals.goto("chrome://serviceworker-internals/");
   const registration = internals.locator(".serviceworker-registration", { hasText: browser.extensionId });
   await registration.locator('cr-button[data-command="stop"]').first().click();
-  await expect
-    .poll(
-      async () => {
-        await internals.reload();
-        return registration.locator(".serviceworker-running-status .value").first().textContent();
-      },
-      { timeout: 10_000 },
-    )
-    .toBe("STOPPED");
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await internals.reload();
+    if ((await registration.locator(".serviceworker-running-status .value").first().textContent()) === "STOPPED") break;
+    if (Date.now() > deadline) throw new Error("the service worker did not stop");
+    await internals.waitForTimeout(100);
+  }
   await internals.close();
 }
 

@@ -113,8 +113,8 @@ describe("manual session over real sockets", () => {
     const a = track(await agent(server, "alice", password));
     const b = track(await agent(server, "bob", "correct horse battery"));
     a.send({ t: "join", key });
-    b.send({ t: "join", key });
     await a.next("joined");
+    b.send({ t: "join", key });
     await b.next("joined");
     a.send({ t: "endSession" });
     expect(await v.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });

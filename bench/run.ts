@@ -1,0 +1,79 @@
+/**
+ * `npm run bench`: every benchmark, a table of figures next to their budgets, and the raw results
+ * in bench/results/<date>.json. Not part of `npm test`; medians and same-run ratios only.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { benchBandwidth, benchLatency, benchPageCost } from "./browser";
+import { printTable, round, type Row } from "./lib";
+import { benchPresence } from "./presence";
+import { benchRelay } from "./relay";
+
+const started = Date.now();
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length };
+const rows: Row[] = [];
+
+if (want("latency")) {
+  console.log("latency…");
+  const r = await benchLatency();
+  results.latency = r;
+  rows.push({ figure: `e2e latency p50 / p95 / p99 (${r.observed}/${r.changes} changes)`, value: `${r.p50} / ${r.p95} / ${r.p99} ms`, budget: "p99 ≤ 100 ms", met: r.p99 <= 100 });
+}
+if (want("relay")) {
+  console.log("relay fan-out…");
+  const r = await benchRelay();
+  results.relay = r;
+  for (const s of r) {
+    rows.push({
+      figure: `relay ${s.scenario}: msg/s, MB/s, CPU ms/1k msgs, p99`,
+      value: `${s.glimpse.perSecond}, ${s.glimpse.mbPerSecond}, ${s.glimpse.cpuMsPerThousand}, ${s.glimpse.p99} ms (socket.io ${s.socketio.perSecond}, ${s.socketio.mbPerSecond}, ${s.socketio.cpuMsPerThousand}, ${s.socketio.p99} ms) → ×${s.throughputRatio}, p99 ×${s.p99Ratio}`,
+      budget: "≥ 2× socket.io, p99 no worse",
+      met: s.throughputRatio >= 2 && s.p99Ratio <= 1,
+    });
+  }
+}
+if (want("presence")) {
+  console.log("presence scale…");
+  const r = await benchPresence();
+  results.presence = r;
+  rows.push({ figure: `idle presence connections (connected in ${r.connectSeconds} s)`, value: String(r.connections), budget: "≥ 10,000", met: r.connections >= 10_000 });
+  rows.push({
+    figure: "server heap / RSS per presence connection (bare ws in the same run)",
+    value: `${r.heapPerConnectionBytes} / ${r.rssPerConnectionBytes} bytes (${r.plainWs.heapPerConnectionBytes} / ${r.plainWs.rssPerConnectionBytes})`,
+    budget: "heap ≤ 6 KB",
+    met: r.heapPerConnectionBytes <= 6 * 1024,
+  });
+  rows.push({ figure: "all back online after a server restart", value: `${r.reconnectedAfterRestart} in ${r.reconnectSeconds} s`, budget: "—", met: null });
+}
+if (want("page")) {
+  console.log("page cost…");
+  const r = await benchPageCost();
+  results.pageCost = r;
+  rows.push({ figure: "script on every page (no session)", value: `${r.pageScriptBytes} bytes`, budget: "≤ 20 KB", met: r.pageScriptBytes <= 20 * 1024 });
+  rows.push({ figure: "page UI where Glimpse shows / recorder in the shared tab", value: `${r.uiBytes} / ${r.recorderBytes} bytes`, budget: "—", met: null });
+  rows.push({ figure: "main-thread script time added at load (median of 8)", value: `${r.loadScriptMsAdded} ms`, budget: "—", met: null });
+  for (const s of r.snapshots) {
+    rows.push({ figure: `snapshot of ${s.nodes} nodes: longest task, bytes`, value: `${s.longestTaskMs} ms, ${round(s.snapshotBytes / 1024, 0)} KB`, budget: "no task > 50 ms", met: s.longestTaskMs <= 50 });
+  }
+  rows.push({ figure: "cost per recorded mutation", value: `${r.mutationCostUs} µs`, budget: "—", met: null });
+}
+if (want("bandwidth")) {
+  console.log("bandwidth…");
+  const r = await benchBandwidth();
+  results.bandwidth = r;
+  rows.push({
+    figure: `bandwidth on the wire, scripted browsing ${r.seconds} s (median of 10 s windows; uncompressed)`,
+    value: `${r.medianKBPerMinute} KB/min (${r.medianUncompressedKBPerMinute} KB/min)`,
+    budget: "median ≤ 100 KB/min",
+    met: r.medianKBPerMinute <= 100,
+  });
+}
+
+results.seconds = Math.round((Date.now() - started) / 1000);
+mkdirSync("bench/results", { recursive: true });
+const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+writeFileSync(file, JSON.stringify(results, null, 2));
+printTable(`Glimpse benchmarks (${results.seconds} s, ${results.cpus} CPUs, Node ${process.version})`, rows);
+console.log(`\nraw results: ${file}`);
+process.exit(0);
