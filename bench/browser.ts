@@ -134,7 +134,10 @@ export async function benchPageCost() {
       const watcher = await agentClient(server, "alice", "bench password 1");
       watcher.send({ t: "join", key });
       await watcher.next("joined");
-      await sleep(nodes >= 100_000 ? 6000 : 2000);
+      // Wait until the snapshot has arrived (the agent joined; recording starts then).
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && !server.relayed.slice(relayedBefore).some((t) => t.includes('"type":2') || t.startsWith('{"t":"chunk"'))) await sleep(200);
+      await sleep(1000);
       const longestBlock = await page.evaluate(() => (window as unknown as { maxGap: number }).maxGap);
       const bytes = server.relayed.slice(relayedBefore).reduce((n, t) => n + Buffer.byteLength(t), 0);
       snapshots.push({ nodes, longestTaskMs: round(longestBlock, 0), snapshotBytes: bytes });
@@ -155,9 +158,13 @@ export async function benchPageCost() {
         return performance.now() - start;
       });
     const idle = median([await mutate(), await mutate(), await mutate()]);
-    await shareAndReadKey(page);
-    await sleep(500);
+    const mutationKey = await shareAndReadKey(page);
+    const mutationWatcher = await agentClient(server, "alice", "bench password 1");
+    mutationWatcher.send({ t: "join", key: mutationKey });
+    await mutationWatcher.next("joined");
+    await sleep(1500);
     const recorded = median([await mutate(), await mutate(), await mutate()]);
+    mutationWatcher.close();
     await page.getByRole("button", { name: "Stop sharing" }).click();
     return {
       pageScriptBytes,
