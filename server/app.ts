@@ -4,9 +4,11 @@
  */
 import cookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
-import websocket from "@fastify/websocket";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { existsSync, readFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
 import { fileURLToPath } from "node:url";
 import { VISITOR_ID_PATTERN } from "../src/bridge";
 import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
@@ -27,6 +29,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The session hub, for the admin surface and tests. */
     hub: Hub;
+    /** The WebSocket server behind /ws/visitor and /ws/agent. */
+    websocketServer: WebSocketServer;
   }
 }
 
@@ -67,16 +71,6 @@ export async function buildApp(options: AppOptions = {}) {
   });
   app.decorate("hub", hub);
   await app.register(cookie);
-  // The hard cap closes the socket (1009); below it, the soft cap answers MESSAGE_TOO_LARGE.
-  // permessage-deflate for clients that offer it (browsers do): rrweb's JSON shrinks 5-10× on the
-  // wire. Small messages (pings, input events) skip it; level 1 keeps the relay's CPU low.
-  await app.register(websocket, {
-    options: {
-      maxPayload: config.maxMessageBytes * 2,
-      perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 }, serverNoContextTakeover: false, clientNoContextTakeover: false },
-    },
-  });
-
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error(error);
@@ -127,22 +121,49 @@ export async function buildApp(options: AppOptions = {}) {
   const heartbeat = new Heartbeat(config.pingMs);
   const visitorCounter = new ConnectionCounter();
   const agentCounter = new ConnectionCounter();
-  app.register(async (scope) => {
-    scope.get("/ws/visitor", { websocket: true }, (socket, request) => {
-      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: visitorOrigins, counter: visitorCounter, heartbeat };
-      attachSocket(socket, guard, (peer) => visitorConnection(hub, peer));
-    });
-    scope.get("/ws/agent", { websocket: true }, (socket, request) => {
-      const agent = auth.agentFromRequest(request);
-      const guard = { config, ip: request.ip, origin: request.headers.origin, allowedOrigins: [ownOrigin(request)], counter: agentCounter, heartbeat };
-      attachSocket(socket, guard, (peer) => {
-        if (agent) return agentConnection(hub, peer, agent, request.ip);
+  // WebSockets are served by `ws` straight from the HTTP upgrade, outside Fastify's request cycle:
+  // routing upgrades through Fastify kept its request objects alive for each socket (~2.7 KB of
+  // heap per idle presence connection, bench/presence.ts).
+  // The hard cap closes the socket (1009); below it, the soft cap answers MESSAGE_TOO_LARGE.
+  // permessage-deflate for clients that offer it (browsers do): rrweb's JSON shrinks 5-10× on the
+  // wire. Small messages (pings, input events) skip it; level 1 keeps the relay's CPU low.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxMessageBytes * 2,
+    perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 } },
+  });
+  app.decorate("websocketServer", wss);
+  const clientIp = (req: IncomingMessage) => {
+    const forwarded = config.trustProxy === 1 ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+    return forwarded || req.socket.remoteAddress || "unknown";
+  };
+  const upgradeOrigin = (req: IncomingMessage) => {
+    const forwardedProto = config.trustProxy === 1 ? String(req.headers["x-forwarded-proto"] ?? "").split(",")[0]?.trim() : "";
+    const protocol = forwardedProto || ((req.socket as { encrypted?: boolean }).encrypted ? "https" : "http");
+    return `${protocol}://${req.headers.host ?? ""}`;
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== "/ws/visitor" && path !== "/ws/agent") return socket.destroy();
+    const ip = clientIp(req);
+    const origin = req.headers.origin;
+    if (path === "/ws/visitor") {
+      return wss.handleUpgrade(req, socket, head, (ws) => {
+        attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, counter: visitorCounter, heartbeat }, (peer) => visitorConnection(hub, peer));
+      });
+    }
+    const agent = auth.agentFromHeaders(req.headers.authorization, req.headers.cookie);
+    const allowedOrigins = [upgradeOrigin(req)];
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat }, (peer) => {
+        if (agent) return agentConnection(hub, peer, agent, ip);
         peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
         peer.close(4401, "NOT_AUTHORIZED");
         return null;
       });
     });
-  });
+  };
+  app.server.on("upgrade", onUpgrade);
 
   const consoleDir = root("console/dist");
   if (existsSync(consoleDir)) {
@@ -160,10 +181,19 @@ export async function buildApp(options: AppOptions = {}) {
   const purgeTimer = setInterval(purge, 6 * 60 * 60_000);
   purgeTimer.unref();
 
+  // Before the HTTP server closes (it would wait for upgraded sockets): tell everyone, then hang up.
+  app.addHook("preClose", async () => {
+    registry.endAll("server_shutdown");
+    heartbeat.stop();
+    app.server.off("upgrade", onUpgrade);
+    for (const client of wss.clients) client.close(1001, "server shutting down");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+  });
+
   app.addHook("onClose", async () => {
     clearInterval(purgeTimer);
-    heartbeat.stop();
-    registry.endAll("server_shutdown");
     if (!options.store) store.close();
   });
 

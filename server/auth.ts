@@ -17,11 +17,12 @@ const Login = v.object({
 export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig, limits: Limits) {
   const agentFor = (token: string | undefined): Agent | null => (token ? store.agentForToken(token, Date.now()) : null);
   /** The console's sign-in cookie, or an API token (`Authorization: Bearer …`) for CRM integrations. */
-  const agentFromRequest = (request: FastifyRequest): Agent | null => {
-    const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? "")?.[1];
+  const agentFromHeaders = (authorization: string | undefined, cookieHeader: string | undefined): Agent | null => {
+    const bearer = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
     if (bearer) return store.agentForApiToken(bearer);
-    return agentFor(request.cookies[AUTH_COOKIE]);
+    return agentFor(app.parseCookie(cookieHeader ?? "")[AUTH_COOKIE]);
   };
+  const agentFromRequest = (request: FastifyRequest): Agent | null => agentFromHeaders(request.headers.authorization, request.headers.cookie);
 
   app.post("/api/login", async (request, reply) => {
     const body = v.safeParse(Login, request.body);
@@ -65,7 +66,7 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
     return { username: agent.username, groupId: agent.groupId };
   });
 
-  return { agentFromRequest };
+  return { agentFromRequest, agentFromHeaders };
 }
 
 // scrypt hash of a random password nobody knows (same parameters as real hashes).

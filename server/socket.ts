@@ -72,20 +72,7 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
   }
 
   // One shared timer (server/heartbeat.ts) rather than an interval and a timeout per socket.
-  const entry = guard.heartbeat.add({
-    helloBy: Date.now() + config.helloTimeoutMs,
-    greeted: () => connection.greeted(),
-    lastSeen: Date.now(),
-    expireHello() {
-      peer.sendRaw(errorText("HELLO_REQUIRED", "No hello arrived in time; the connection was closed."));
-      socket.close(4408, "HELLO_REQUIRED");
-    },
-    ping() {
-      // An idle client that stopped answering pings is gone: free its slot.
-      if (Date.now() - entry.lastSeen > config.pingMs * 2.5) return socket.terminate();
-      peer.sendRaw('{"t":"ping"}');
-    },
-  });
+  const entry = guard.heartbeat.add(socket, connection, config.helloTimeoutMs);
 
   socket.on("message", (data, isBinary) => {
     entry.lastSeen = Date.now();
