@@ -1,26 +1,20 @@
 /** A page that fights extensions: Glimpse's UI stays usable, and the page can never act for the visitor. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
+import type { TestServer } from "../helpers/server";
+import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
+import { startWorld, stopWorld } from "../helpers/world";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
 let agent: Awaited<ReturnType<typeof launchAgent>>;
 
 beforeAll(async () => {
-  server = await startServer();
-  server.addGroup("demo");
-  await server.addAgent("demo", "alice", "agent password 1");
-  visitor = await launchVisitor();
-  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
-  agent = await launchAgent();
+  const world = await startWorld();
+  ({ server, visitor } = world);
+  agent = world.agent!;
 });
 
-afterAll(async () => {
-  await visitor?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => stopWorld({ server, visitor, agent }));
 
 describe("a hostile page", () => {
   it("cannot hide or restyle Glimpse's UI, nor start a session by script", async () => {

@@ -1,7 +1,8 @@
 /** A page whose snapshot is far larger than the server's message limit still reaches the agent. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
+import type { TestServer } from "../helpers/server";
+import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
+import { startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 
 let server: TestServer;
@@ -10,19 +11,12 @@ let agent: Awaited<ReturnType<typeof launchAgent>>;
 const LIMIT = 600 * 1024;
 
 beforeAll(async () => {
-  server = await startServer({ maxMessageBytes: LIMIT });
-  server.addGroup("demo");
-  await server.addAgent("demo", "alice", "agent password 1");
-  visitor = await launchVisitor();
-  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
-  agent = await launchAgent();
+  const world = await startWorld({ config: { maxMessageBytes: LIMIT } });
+  ({ server, visitor } = world);
+  agent = world.agent!;
 });
 
-afterAll(async () => {
-  await visitor?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => stopWorld({ server, visitor, agent }));
 
 describe("a large page", () => {
   it("arrives whole, in pieces each under the server's limit", async () => {

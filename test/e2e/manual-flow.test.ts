@@ -4,29 +4,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { relayedStrings, startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
+import { relayedStrings, type TestServer } from "../helpers/server";
+import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
+import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
 let agent: Awaited<ReturnType<typeof launchAgent>>;
-const PASSWORD = "agent password 1";
+const PASSWORD = AGENT_PASSWORD;
 const SECRETS = { password: "Hunter2-planted-pw", card: "4111111111111111", csc: "987", loyalty: "LOYAL-5521" };
 
 beforeAll(async () => {
-  server = await startServer();
-  server.addGroup("demo");
-  await server.addAgent("demo", "alice", PASSWORD);
-  visitor = await launchVisitor();
-  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
-  agent = await launchAgent();
+  const world = await startWorld();
+  ({ server, visitor } = world);
+  agent = world.agent!;
 });
 
-afterAll(async () => {
-  await visitor?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => stopWorld({ server, visitor, agent }));
 
 /** Value of an element inside the agent's replayed page (the replayer iframe is same-origin). */
 function replayed(agentPage: Page, script: string) {

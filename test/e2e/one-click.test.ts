@@ -4,25 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchAgent, launchVisitor, stopServiceWorker, type VisitorBrowser } from "../helpers/chromium";
+import type { TestServer } from "../helpers/server";
+import { stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
+import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
 let agent: Awaited<ReturnType<typeof launchAgent>>;
 let record: Page;
-const PASSWORD = "agent password 1";
+const PASSWORD = AGENT_PASSWORD;
 const VISITOR = "vera@example.com";
 
 beforeAll(async () => {
-  server = await startServer();
-  server.addGroup("demo");
-  await server.addAgent("demo", "alice", PASSWORD);
-  await server.addAgent("demo", "bob", PASSWORD);
-  visitor = await launchVisitor();
-  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
-  agent = await launchAgent();
+  const world = await startWorld({ agents: ["alice", "bob"] });
+  ({ server, visitor } = world);
+  agent = world.agent!;
   const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
   record = await context.newPage();
   await record.goto(`${server.url}/console/`);
@@ -32,11 +29,7 @@ beforeAll(async () => {
   await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent(VISITOR)}`);
 });
 
-afterAll(async () => {
-  await visitor?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => stopWorld({ server, visitor, agent }));
 
 const presenceState = () => record.getByTestId("presence-state").textContent();
 const termsState = () => record.getByTestId("terms-state").textContent();

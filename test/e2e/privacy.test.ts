@@ -3,8 +3,9 @@
  * a support team's own masking rule (options page) keeps a field's values in the page.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { relayedStrings, startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
+import { relayedStrings, type TestServer } from "../helpers/server";
+import type { VisitorBrowser } from "../helpers/chromium";
+import { startWorld, stopWorld } from "../helpers/world";
 import { shareAndReadKey } from "../helpers/console";
 import { agent as agentClient } from "../helpers/server";
 
@@ -12,17 +13,10 @@ let server: TestServer;
 let visitor: VisitorBrowser;
 
 beforeAll(async () => {
-  server = await startServer();
-  server.addGroup("demo");
-  await server.addAgent("demo", "alice", "agent password 1");
-  visitor = await launchVisitor();
-  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
+  ({ server, visitor } = await startWorld({ agentBrowser: false }));
 });
 
-afterAll(async () => {
-  await visitor?.close();
-  await server?.close();
-});
+afterAll(() => stopWorld({ server, visitor }));
 
 const types = () => server.inbound.map((text) => (JSON.parse(text) as { t: string }).t);
 

@@ -1,28 +1,22 @@
 /** Ending from the agent's side, late joiners, the popup, an unreachable server, a killed service worker. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server";
-import { configureExtension, launchAgent, launchVisitor, stopServiceWorker, type VisitorBrowser } from "../helpers/chromium";
+import type { TestServer } from "../helpers/server";
+import { configureExtension, stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
+import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
 let agent: Awaited<ReturnType<typeof launchAgent>>;
-const PASSWORD = "agent password 1";
+const PASSWORD = AGENT_PASSWORD;
 
 beforeAll(async () => {
-  server = await startServer();
-  server.addGroup("demo");
-  await server.addAgent("demo", "alice", PASSWORD);
-  await server.addAgent("demo", "bob", PASSWORD);
-  visitor = await launchVisitor();
-  agent = await launchAgent();
+  const world = await startWorld({ agents: ["alice", "bob"] });
+  ({ server, visitor } = world);
+  agent = world.agent!;
 });
 
-afterAll(async () => {
-  await visitor?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => stopWorld({ server, visitor, agent }));
 
 const useServer = (url = server.url) => configureExtension(visitor, { serverUrl: url, groupId: "demo", sites: [`${server.url}/demo/*`] });
 
