@@ -43,13 +43,6 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
   browser.runtime.onMessage.addListener(listener);
   return () => browser.runtime.onMessage.removeListener(listener);
 
-  async function shows(url: string): Promise<boolean> {
-    const origin = httpOrigin(url);
-    if (!origin) return false;
-    const [settings, enabled, identities] = await Promise.all([loadSettings(), loadEnabledOrigins(), loadIdentities()]);
-    return siteConfigured(settings, url) || enabled.includes(origin) || identities[origin] !== undefined;
-  }
-
   /** Requests that change the extension's configuration come only from its own pages, not from content scripts. */
   function fromExtensionPage(sender: Runtime.MessageSender): boolean {
     return sender.tab === undefined || (sender.url ?? "").startsWith(browser.runtime.getURL(""));
@@ -67,9 +60,11 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
           if (sameSite(request.url, state.site)) void capture.inject(state.tabId);
           else sendToAgents({ t: "paused" });
         }
+        // Every page load in every tab asks this: read each storage item once.
         const origin = httpOrigin(request.url);
-        const [settings, identities, customUi] = await Promise.all([loadSettings(), loadIdentities(), loadCustomUiOrigins()]);
-        const show = thisTab || (await shows(request.url));
+        const [settings, identities, customUi, enabled] = await Promise.all([loadSettings(), loadIdentities(), loadCustomUiOrigins(), loadEnabledOrigins()]);
+        const show =
+          thisTab || (origin !== null && (siteConfigured(settings, request.url) || enabled.includes(origin) || identities[origin] !== undefined));
         const init = show ? await checkInit(settings) : { ok: false as const, error: glimpseError("INVALID_STATE") };
         return {
           show,
