@@ -2,7 +2,7 @@
  * The one-click flow with real parts: the demo shop logs in and tells the extension who the
  * visitor is (page bridge + signed token); the agent on the visitor's record starts a session.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import type { TestServer } from "../helpers/server";
 import { stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
@@ -26,7 +26,14 @@ beforeAll(async () => {
   await record.getByLabel("Username").fill("alice");
   await record.getByLabel("Password").fill(PASSWORD);
   await record.getByRole("button", { name: "Sign in" }).click();
+  await record.getByRole("link", { name: "Visitor lookup" }).waitFor();
+});
+
+// Each test starts on a freshly loaded record, so one failure cannot leave the next in a live view.
+beforeEach(async () => {
   await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent(VISITOR)}`);
+  await record.reload();
+  await record.getByTestId("presence-state").waitFor();
 });
 
 afterAll(() => stopWorld({ server, visitor, agent }));
@@ -74,9 +81,10 @@ describe("one-click screen share in Chromium", () => {
     await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 10_000 }).toBe("throw");
 
     // Stopped mid-session, the background resumes it by itself.
-    await stopServiceWorker(visitor);
+    const stopped = await stopServiceWorker(visitor);
     await page.locator("#search").fill("sage throw");
     await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 20_000 }).toBe("sage throw");
+    expect(await stopped.freshInstance()).toBe(true);
 
     await page.getByRole("button", { name: "Stop sharing" }).click();
     await expect.poll(() => record.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
@@ -96,9 +104,10 @@ describe("one-click screen share in Chromium", () => {
     const page = await visitor.context.newPage();
     await page.goto(`${server.url}/demo/index.html`);
     await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
-    await stopServiceWorker(visitor);
+    const stopped = await stopServiceWorker(visitor);
     // The presence socket dies with the worker; the page's port reconnects, which wakes it.
     await expect.poll(presenceState, { timeout: 20_000 }).toContain("Online");
+    expect(await stopped.freshInstance()).toBe(true);
     await record.getByRole("button", { name: "Start screen share" }).click();
     await page.getByRole("dialog", { name: "Screen share request" }).waitFor({ timeout: 10_000 });
     await page.getByRole("button", { name: "Decline" }).click();

@@ -68,7 +68,7 @@ describe("session lifecycle in Chromium", () => {
     const alice = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
 
-    await stopServiceWorker(visitor);
+    const stopped = await stopServiceWorker(visitor);
 
     // It comes back by itself (woken by the recorder's port), resumes the session with the server,
     // and the visitor's typing reaches the agent again — which needs the background to relay it.
@@ -76,6 +76,8 @@ describe("session lifecycle in Chromium", () => {
     await expect.poll(() => replayed(alice, "return doc.querySelector('#search')?.value"), { timeout: 20_000 }).toBe("chair");
     expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
     expect(server.app.hub.registry.size).toBe(1);
+    // A new worker instance did that: the stop was real, not only reported.
+    expect(await stopped.freshInstance()).toBe(true);
     // …and Stop still works.
     await page.getByRole("button", { name: "Stop sharing" }).click();
     await expect.poll(() => alice.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);

@@ -58,20 +58,42 @@ export async function configureExtension(browser: VisitorBrowser, settings: { se
 /**
  * Stop the extension's service worker as Chrome does when it is idle, using the Stop control of
  * chrome://serviceworker-internals (CDP's ServiceWorker.stopAllWorkers does not reach extension
- * workers, and Playwright reports no "close" for them). Resolves once the page says STOPPED.
+ * workers, and Playwright reports no "close" for them). Resolves once the page has shown STOPPED.
+ *
+ * The page is watched live, not reloaded: mid-session the recorder's port wakes the worker again
+ * within ~200 ms, so on a busy machine a reload-and-read loop only ever saw RUNNING (Chromium 156
+ * re-renders the page with lit on every status change, RUNNING → STOPPING → STOPPED → STARTING →
+ * RUNNING). The returned check tells whether the worker now running is a new instance (its globals
+ * are gone), which proves the stop was real; call it only once the worker is expected back, since
+ * evaluating in the worker wakes it.
  */
-export async function stopServiceWorker(browser: VisitorBrowser) {
+export async function stopServiceWorker(browser: VisitorBrowser): Promise<{ freshInstance(): Promise<boolean> }> {
+  const mark = `glimpse-${Date.now()}-${Math.random()}`;
+  await browser.worker.evaluate(`globalThis.__glimpseTestMark = ${JSON.stringify(mark)}`);
   const internals = await browser.context.newPage();
   await internals.goto("chrome://serviceworker-internals/");
   const registration = internals.locator(".serviceworker-registration", { hasText: browser.extensionId });
-  await registration.locator('cr-button[data-command="stop"]').first().click();
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    await internals.reload();
-    if ((await registration.locator(".serviceworker-running-status .value").first().textContent()) === "STOPPED") break;
-    if (Date.now() > deadline) throw new Error("the service worker did not stop");
-    await internals.waitForTimeout(100);
-  }
+  const stop = registration.locator('cr-button[data-command="stop"]').first();
+  await stop.waitFor();
+  // A string, not a function: tsx's name helpers do not exist in the page.
+  await internals.evaluate(`(() => {
+    const id = ${JSON.stringify(browser.extensionId)};
+    const seen = (window.__glimpseStatuses = []);
+    const read = () => {
+      const registration = [...document.querySelectorAll(".serviceworker-registration")].find((r) => r.textContent.includes(id));
+      const value = registration && registration.querySelector(".serviceworker-running-status .value");
+      const text = value ? value.textContent.trim() : "";
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    };
+    new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true });
+    read();
+  })()`);
+  await stop.click();
+  await internals.waitForFunction("window.__glimpseStatuses.includes('STOPPED')", undefined, { timeout: 60_000, polling: 50 });
   await internals.close();
+  return {
+    async freshInstance() {
+      return (await browser.worker.evaluate("globalThis.__glimpseTestMark")) !== mark;
+    },
+  };
 }
-
