@@ -5,12 +5,13 @@
 import browser, { type Runtime } from "webextension-polyfill";
 import { CAPTURE_PORT, type BackgroundToCapture, type CaptureToBackground } from "~src/messages";
 import { pack } from "~src/capture/chunks";
+import { collectUrls } from "~src/capture/urls";
 import type { VisitorToServer } from "~src/protocol";
+import { AssetCarrier } from "./assets";
 
 export interface CaptureDeps {
-  /** The shared tab and its site, or null when no session is live. */
-  /** The shared tab, its site, and whether an agent is watching, or null when no session is live. */
-  liveTab: () => Promise<{ tabId: number; site: string; watched: boolean } | null>;
+  /** The shared tab, its site, the session key and whether an agent is watching, or null when no session is live. */
+  liveTab: () => Promise<{ tabId: number; site: string; sessionKey: string; watched: boolean } | null>;
   /** Extra masking selectors from the site rule for this page. */
   maskSelectors: (url: string) => Promise<string[]>;
   send: (message: VisitorToServer) => void;
@@ -25,7 +26,11 @@ export class Capture {
   /** Chunk ids stay unique across background restarts within a session. */
   private readonly chunkPrefix = Date.now().toString(36);
 
-  constructor(private readonly deps: CaptureDeps) {}
+  private readonly assets: AssetCarrier;
+
+  constructor(private readonly deps: CaptureDeps) {
+    this.assets = new AssetCarrier({ send: deps.send });
+  }
 
   start(): () => void {
     const onConnect = (port: Runtime.Port) => void this.onConnect(port);
@@ -33,8 +38,18 @@ export class Capture {
     return () => browser.runtime.onConnect.removeListener(onConnect);
   }
 
-  /** Put the recorder into the tab. Safe to repeat: the script ignores a second injection. */
+  /**
+   * Put the recorder into the tab, and beside it, in the page's MAIN world, the script that sees
+   * what page scripts do (contents/capture/main-world.ts). Safe to repeat: both ignore a second
+   * injection.
+   */
   async inject(tabId: number): Promise<void> {
+    // Apart: without the MAIN-world part the recorder still works (it only misses script changes).
+    try {
+      await browser.scripting.executeScript({ target: { tabId }, files: ["capture-main.js"], world: "MAIN" });
+    } catch (error) {
+      console.warn("glimpse: could not inject page-script capture into tab", tabId, error);
+    }
     try {
       await browser.scripting.executeScript({ target: { tabId }, files: ["capture.js"] });
     } catch (error) {
@@ -86,6 +101,7 @@ export class Capture {
     }
     this.ports.get(tabId)?.disconnect();
     this.ports.set(tabId, port);
+    this.assets.forSession(live.sessionKey);
     this.recording.delete(tabId);
     port.onDisconnect.addListener(() => {
       if (this.ports.get(tabId) !== port) return;
@@ -104,6 +120,8 @@ export class Capture {
         if (packed.t === "chunk") this.deps.send(packed);
         else this.deps.send({ t: "frames", seq: this.seq++, events: packed.events as { type: number; timestamp: number }[] });
       }
+      // Then the resources those events name, each once per session.
+      for (const event of message.events) this.assets.want(collectUrls(event));
     } else if (message.t === "page" && typeof message.url === "string" && typeof message.title === "string") {
       this.deps.send({ t: "page", url: message.url.slice(0, 4096), title: message.title.slice(0, 1024) });
     }

@@ -17,10 +17,10 @@ const groupId = async () => (await loadSettings()).groupId;
 const connection = new ServerConnection({ socketUrl, groupId, emit: (event) => void controller.dispatch(event) });
 
 const capture: Capture = new Capture({
-  liveTab: async (): Promise<{ tabId: number; site: string; watched: boolean } | null> => {
+  liveTab: async () => {
     await controller.settled();
     const state: VisitorState = controller.current;
-    return state.status === "live" ? { tabId: state.tabId, site: state.site, watched: state.guests.count > 0 } : null;
+    return state.status === "live" ? { tabId: state.tabId, site: state.site, sessionKey: state.sessionKey, watched: state.guests.count > 0 } : null;
   },
   maskSelectors: async (url) => ruleFor(await loadSettings(), url)?.mask ?? [],
   send: (message) => connection.send(message),

@@ -242,3 +242,72 @@ export async function benchBandwidth(seconds = Number(process.env.BENCH_BANDWIDT
     await server.close();
   }
 }
+
+/**
+ * Carried assets: how long an agent who cannot reach the site waits for the page (first view: the
+ * replayed document exists; full view: every image decoded and the web font loaded), and the
+ * bytes per minute on the wire while the visitor browses pages full of remote assets.
+ */
+export async function benchAssets(joins = 5, seconds = Number(process.env.BENCH_ASSETS_S ?? 60)) {
+  const { startSite } = await import("../test/helpers/site");
+  const site = await startSite();
+  const { server, visitor } = await setup([`${site.url}/*`]);
+  const agentBrowser = await launchAgent();
+  try {
+    const page = await visitor.context.newPage();
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.goto(`${site.url}/assets.html`);
+    const key = await shareAndReadKey(page);
+    const firstView: number[] = [];
+    const fullView: number[] = [];
+    for (let i = 0; i < joins; i++) {
+      const context = await agentBrowser.browser.newContext({ viewport: { width: 1600, height: 1100 } });
+      await context.route("**/*", (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+      const console = await context.newPage();
+      await console.goto(`${server.url}/console/`);
+      await console.getByLabel("Username").fill("alice");
+      await console.getByLabel("Password").fill("bench password 1");
+      await console.getByRole("button", { name: "Sign in" }).click();
+      await console.getByLabel("Session key").fill(key);
+      const start = Date.now();
+      await console.getByRole("button", { name: "Join" }).click();
+      const doc = "document.querySelector('[data-testid=agent-view] iframe')?.contentDocument";
+      await console.waitForFunction(`${doc}?.querySelector('h1') != null`, undefined, { polling: 10, timeout: 60_000 });
+      firstView.push(Date.now() - start);
+      await console.waitForFunction(`(() => { const d = ${doc}; return d && [...d.images].every((i) => i.complete && i.naturalWidth > 0) && d.fonts.check('32px Icons'); })()`, undefined, { polling: 10, timeout: 60_000 });
+      fullView.push(Date.now() - start);
+      await context.close();
+    }
+    // One agent stays while the visitor browses the fidelity pages.
+    const watcher = await agentClient(server, "alice", "bench password 1");
+    watcher.send({ t: "join", key });
+    await watcher.next("joined");
+    const wire = () => [...(server.app as unknown as { websocketServer: { clients: Set<{ _socket: { bytesRead: number } }> } }).websocketServer.clients].reduce((n, c) => n + c._socket.bytesRead, 0);
+    const pages = ["assets.html", "canvas.html", "components.html", "css-in-js.html", "forms.html"];
+    const wireStart = wire();
+    const start = Date.now();
+    for (let step = 0; Date.now() - start < seconds * 1000; step++) {
+      await page.goto(`${site.url}/${pages[step % pages.length]}`);
+      await page.mouse.wheel(0, 300).catch(() => undefined);
+      await sleep(3000);
+    }
+    const minutes = (Date.now() - start) / 60_000;
+    const bytes = wire() - wireStart;
+    watcher.close();
+    return {
+      joins,
+      firstViewMs: median(firstView),
+      fullViewMs: median(fullView),
+      firstViewRuns: firstView,
+      fullViewRuns: fullView,
+      seconds,
+      wireBytes: bytes,
+      kbPerMinute: round(bytes / 1024 / minutes, 1),
+    };
+  } finally {
+    await agentBrowser.close();
+    await visitor.close();
+    await server.close();
+    await site.close();
+  }
+}

@@ -3,7 +3,7 @@
  * in bench/results/<date>.json. Not part of `npm test`; medians and same-run ratios only.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { benchBandwidth, benchLatency, benchPageCost } from "./browser";
+import { benchAssets, benchBandwidth, benchLatency, benchPageCost } from "./browser";
 import { printTable, round, type Row } from "./lib";
 import { benchPresence } from "./presence";
 import { benchRelay } from "./relay";
@@ -68,6 +68,13 @@ if (want("bandwidth")) {
     budget: "median ≤ 100 KB/min",
     met: r.medianKBPerMinute <= 100,
   });
+}
+if (want("assets")) {
+  console.log("carried assets…");
+  const r = await benchAssets();
+  results.assets = r;
+  rows.push({ figure: `agent who cannot reach the site: first view / full view (images, font) after Join, median of ${r.joins}`, value: `${r.firstViewMs} / ${r.fullViewMs} ms`, budget: "—", met: null });
+  rows.push({ figure: `bandwidth with carried assets, browsing 5 asset-heavy pages for ${r.seconds} s`, value: `${r.kbPerMinute} KB/min`, budget: "—", met: null });
 }
 
 results.seconds = Math.round((Date.now() - started) / 1000);

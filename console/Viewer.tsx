@@ -2,12 +2,19 @@
 import { useEffect, useRef } from "preact/hooks";
 import { Replayer } from "rrweb";
 import type { eventWithTime } from "@rrweb/types";
+import { mapEventUrls } from "~src/capture/urls";
+import { applyPageEvent } from "./page-events";
 
 export interface ViewerHandle {
   add(events: unknown[]): void;
 }
 
-export function Viewer({ register, overlay }: { register: (handle: ViewerHandle | null) => void; overlay: string | null }) {
+/**
+ * `sessionKey` scopes the carried assets: every resource URL of the replayed page is mapped to the
+ * session's asset endpoint, so the agent's browser asks only this server (the console's CSP
+ * enforces it).
+ */
+export function Viewer({ register, overlay, sessionKey }: { register: (handle: ViewerHandle | null) => void; overlay: string | null; sessionKey: string }) {
   const stage = useRef<HTMLDivElement>(null);
   const screen = useRef<HTMLDivElement>(null);
 
@@ -19,18 +26,27 @@ export function Viewer({ register, overlay }: { register: (handle: ViewerHandle 
       mouseTail: false,
       showWarning: false,
       triggerFocus: false,
-      insertStyleRules: [],
+      // The replayed page runs no script, and a browser then forces media controls onto every
+      // video: the visitor's page shows them only where its markup asks for them.
+      insertStyleRules: ["video:not([controls])::-webkit-media-controls { display: none !important; }"],
     });
     // Events are stamped with the agent's clock on arrival: the visitor's clock may be off, and
     // replaying "now" keeps the view as close to live as the network allows.
     replayer.startLive(Date.now());
+    replayer.on("custom-event", (event) => {
+      const data = (event as { data?: { tag?: string; payload?: unknown } }).data;
+      if (data?.tag) applyPageEvent(replayer, data.tag, data.payload);
+    });
+    const assets = `${location.origin}/api/sessions/${encodeURIComponent(sessionKey)}/assets?u=`;
+    const toAsset = (url: string) => assets + encodeURIComponent(url);
     let size = { width: 0, height: 0 };
     const fit = () => {
       const box = stage.current!.getBoundingClientRect();
       if (!size.width || !size.height) return;
       const scale = Math.min(box.width / size.width, box.height / size.height, 1);
       root.style.transform = `scale(${scale})`;
-      root.style.left = `${Math.max(0, (box.width - size.width * scale) / 2)}px`;
+      // Whole pixels: a fractional offset blurs every replayed pixel.
+      root.style.left = `${Math.round(Math.max(0, (box.width - size.width * scale) / 2))}px`;
     };
     replayer.on("resize", (dimension) => {
       size = dimension as { width: number; height: number };
@@ -40,7 +56,7 @@ export function Viewer({ register, overlay }: { register: (handle: ViewerHandle 
     observer.observe(stage.current!);
     register({
       add(events) {
-        for (const event of events) replayer.addEvent({ ...(event as eventWithTime), timestamp: Date.now() });
+        for (const event of events) replayer.addEvent(mapEventUrls({ ...(event as eventWithTime), timestamp: Date.now() }, toAsset));
       },
     });
     return () => {

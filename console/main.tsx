@@ -32,6 +32,8 @@ type Live = {
   visitorConnected: boolean;
   paused: boolean;
   agents: string[];
+  /** Resources the visitor's browser could not carry (placeholders in the view). */
+  skipped: number;
 };
 
 function App() {
@@ -121,7 +123,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           liveOneClick.current = message.keyType === "visitor";
           setTerms("idle");
           setNotice(null);
-          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: false, agents: [] });
+          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: false, agents: [], skipped: 0 });
         case "frames":
           if (viewer.current) viewer.current.add(message.events);
           else pending.current.push(message.events);
@@ -137,6 +139,8 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: false });
         case "paused":
           return setLive((l) => l && { ...l, paused: true });
+        case "assetSkipped":
+          return setLive((l) => l && { ...l, skipped: l.skipped + 1 });
         case "visitorConnection":
           return setLive((l) => l && { ...l, visitorConnected: message.connected });
         case "guests":
@@ -214,7 +218,8 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <button class="plain" onClick={() => { liveKey.current = null; socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
-          <Viewer register={registerViewer} overlay={overlay} />
+          {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
+          <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} />
         </section>
       ) : page.view === "visitor" ? (
         <>

@@ -49,6 +49,7 @@ for (const target of targets) {
   // Loaded on demand by the background: the page UI (where Glimpse shows something) and the recorder (shared tab only).
   await build({ ...common, entryPoints: [join(root, "contents/ui/entry.tsx")], outfile: join(out, "ui.js"), format: "iife" });
   await build({ ...common, entryPoints: [join(root, "contents/capture/entry.ts")], outfile: join(out, "capture.js"), format: "iife" });
+  await build({ ...common, entryPoints: [join(root, "contents/capture/main-world.ts")], outfile: join(out, "capture-main.js"), format: "iife" });
   console.log(`built ${target} → ${out}`);
 }
 

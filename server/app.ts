@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { VISITOR_ID_PATTERN } from "../src/bridge";
 import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
 import { agentConnection } from "./agent-handler";
+import { registerAssetRoutes } from "./asset-routes";
 import { registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
@@ -47,6 +48,22 @@ export interface AppOptions {
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const DAY_MS = 24 * 60 * 60_000;
+
+/** The console's Content-Security-Policy (see the console route). */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "media-src 'self' data: blob:",
+  "connect-src 'self'",
+  "frame-src 'self' about: blob: data:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 export function replyError(reply: FastifyReply, status: number, code: ErrorCode, message: string = ERRORS[code]) {
   return reply.status(status).send(glimpseError(code, message));
@@ -104,6 +121,8 @@ export async function buildApp(options: AppOptions = {}) {
     if (!agent) return replyError(reply, 401, "NOT_AUTHORIZED");
     return hub.presence.snapshot(agent.groupId, request.params.visitorId);
   });
+
+  registerAssetRoutes(app, hub, auth.agentFromRequest, (reply, message) => replyError(reply, 404, "ASSET_NOT_FOUND", message));
 
   if (config.demoTokens) {
     // The demo shop's stand-in for a site backend: on login it signs the visitor's ID with the
@@ -167,7 +186,17 @@ export async function buildApp(options: AppOptions = {}) {
 
   const consoleDir = root("console/dist");
   if (existsSync(consoleDir)) {
-    await app.register(fastifyStatic, { root: consoleDir, prefix: "/console/", decorateReply: false });
+    await app.register(async (scope) => {
+      // The replayed page lives in an about:blank frame, which inherits this policy: the agent's
+      // browser loads nothing but this server (carried assets), so it never contacts the
+      // visitor's site or a third party, and the console cannot be framed.
+      scope.addHook("onSend", async (_request, reply, payload) => {
+        reply.header("content-security-policy", CONSOLE_CSP);
+        reply.header("x-frame-options", "DENY");
+        return payload;
+      });
+      await scope.register(fastifyStatic, { root: consoleDir, prefix: "/console/", decorateReply: false });
+    });
   } else {
     app.get("/console/", async (_request, reply) =>
       reply.type("text/plain").status(503).send("The agent console is not built yet: run `npm run build`."),

@@ -6,6 +6,7 @@
 import { randomInt as cryptoRandomInt, timingSafeEqual } from "node:crypto";
 import { generateKey, type RandomInt } from "../src/keys";
 import type { EndReason, KeyType, Page } from "../src/protocol";
+import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret } from "./passwords";
 import type { Store } from "./store";
@@ -21,6 +22,8 @@ export interface LiveSession {
   agentsSeen: Set<string>;
   page: Page | null;
   paused: boolean;
+  /** Resources the visitor's extension carried for the agents' view (memory only). */
+  assets: SessionAssets;
   auditId: number;
   expiryTimer: NodeJS.Timeout | null;
   graceTimer: NodeJS.Timeout | null;
@@ -80,6 +83,7 @@ export class SessionRegistry {
       agentsSeen: new Set(),
       page: null,
       paused: false,
+      assets: new SessionAssets(),
       auditId: this.options.store.auditStart({ groupId, sessionKey: key, keyType, site, startedAt: this.now() }),
       expiryTimer: null,
       graceTimer: null,
@@ -97,6 +101,11 @@ export class SessionRegistry {
     const expiredAt = this.expired.get(id(groupId, key, keyType));
     if (expiredAt !== undefined && this.now() - expiredAt < TOMBSTONE_MS) return { code: "KEY_EXPIRED" };
     return { code: "KEY_NOT_FOUND" };
+  }
+
+  /** A live session by key, random or one-click (the asset endpoint does not know which). */
+  find(groupId: string, key: string): LiveSession | null {
+    return this.sessions.get(id(groupId, key, "random")) ?? this.sessions.get(id(groupId, key, "visitor")) ?? null;
   }
 
   ofVisitor(peer: Peer): LiveSession | null {
@@ -201,6 +210,7 @@ export class SessionRegistry {
       agent.sendRaw(ended);
     }
     session.agents.clear();
+    session.assets.clear();
     this.options.store.auditEnd(session.auditId, this.now(), reason, [...session.agentsSeen]);
   }
 

@@ -96,6 +96,15 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
       case "paused":
         session.paused = true;
         return hub.registry.toAgents(session, text);
+      case "asset": {
+        const refused = session.assets.put(message);
+        if (refused === "bad_piece") return sendError(peer, "BAD_MESSAGE", `The asset piece for ${message.url.slice(0, 200)} does not fit the pieces before it or its hash. It was dropped.`);
+        if (refused) return hub.registry.toAgents(session, JSON.stringify({ t: "assetSkipped", url: message.url, reason: refused }));
+        return;
+      }
+      case "assetSkipped":
+        session.assets.skip(message.url, message.reason);
+        return hub.registry.toAgents(session, text);
       case "endSession":
         return hub.registry.end(session, "visitor_stopped");
     }

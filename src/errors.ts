@@ -26,6 +26,7 @@ export const ERRORS = {
   RATE_LIMITED: "Too many attempts. Wait a minute and try again.",
   TOO_MANY_CONNECTIONS: "Too many connections from this address. Close other Glimpse windows or try again later.",
   FORBIDDEN_ORIGIN: "This request came from a page that may not use this Glimpse server.",
+  ASSET_NOT_FOUND: "The visitor's browser has not sent that resource (yet), or the session is not yours.",
   INTERNAL: "Something went wrong on the server. Try again; if it persists, tell your administrator.",
 } as const;
 

@@ -4,6 +4,7 @@
  */
 import { record } from "rrweb";
 import { MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
+import { fixSerialized, PageState } from "./page-state";
 
 export interface RecorderOptions {
   rules: MaskRules;
@@ -54,12 +55,25 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     queue = [];
     send(batch);
   };
+  const pageState = new PageState({
+    rules,
+    push: (event) => {
+      queue.push(event);
+      timer ??= setTimeout(flush, flushMs);
+    },
+  });
+  pageState.start();
   const stopRecording = record({
     emit(event) {
+      // rrweb serialises HTML defaults for form state; the agent must see the live state.
+      if (event.type === 2) fixSerialized(event.data.node as Parameters<typeof fixSerialized>[0], rules);
+      else if (event.type === 3 && event.data.source === 0) for (const add of event.data.adds) fixSerialized(add.node as Parameters<typeof fixSerialized>[0], rules);
       queue.push(event);
       // Full snapshots go at once: the agent's view is blank until one arrives.
-      if (event.type === 2) flush();
-      else timer ??= setTimeout(flush, flushMs);
+      if (event.type === 2) {
+        flush();
+        pageState.afterSnapshot();
+      } else timer ??= setTimeout(flush, flushMs);
     },
     blockSelector: `[${UI_ATTRIBUTE}]`,
     maskTextSelector: maskSelector(rules),
@@ -79,6 +93,7 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
       record.takeFullSnapshot(true);
     },
     stop() {
+      pageState.stop();
       stopRecording?.();
       if (timer) clearTimeout(timer);
       flush();

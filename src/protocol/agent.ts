@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
+import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId, AssetSkipped } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -46,6 +46,7 @@ export const ServerToAgent = v.variant("t", [
   v.object({ t: v.literal("waiting"), visitorId: VisitorId }),
   Frames,
   Chunk,
+  AssetSkipped,
   Guests,
   SessionEnded,
   ErrorMessage,

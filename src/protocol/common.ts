@@ -66,3 +66,35 @@ export const Chunk = v.object({
   count: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
   data: v.string(),
 });
+
+/** Limits of carried assets (README "What the agent sees"). The server enforces them too. */
+export const ASSET_LIMITS = {
+  /** One asset above this is not carried: the agent sees a placeholder and a note. */
+  assetBytes: 8 * 1024 * 1024,
+  /** All assets of one session together. */
+  sessionBytes: 64 * 1024 * 1024,
+  /** Raw bytes per asset message (base64 makes it 4/3 of this on the wire). */
+  pieceBytes: 192 * 1024,
+};
+
+/**
+ * A piece of a resource the page uses, fetched by the extension with the visitor's access and
+ * carried to the agents (held in server memory for the session, never on disk). `count: 0` says
+ * the URL has the same content as an asset already sent (same hash).
+ */
+export const Asset = v.object({
+  t: v.literal("asset"),
+  url: Url,
+  hash: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  mime: v.pipe(v.string(), v.maxLength(128)),
+  size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(ASSET_LIMITS.assetBytes)),
+  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000)),
+  count: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000)),
+  data: v.pipe(v.string(), v.maxLength(Math.ceil(ASSET_LIMITS.pieceBytes / 3) * 4)),
+});
+export type Asset = v.InferOutput<typeof Asset>;
+
+/** Why a resource is not carried: the agent sees a placeholder and a note. */
+export const AssetSkipReason = v.picklist(["too_large", "session_cap", "unreachable"]);
+export type AssetSkipReason = v.InferOutput<typeof AssetSkipReason>;
+export const AssetSkipped = v.object({ t: v.literal("assetSkipped"), url: Url, reason: AssetSkipReason });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
+import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -30,6 +30,8 @@ export const VisitorToServer = v.variant("t", [
   v.object({ t: v.literal("paused") }),
   Frames,
   Chunk,
+  Asset,
+  AssetSkipped,
   v.object({ t: v.literal("endSession") }),
   Pong,
 ]);

@@ -1,0 +1,60 @@
+/**
+ * The session-scoped asset endpoint: the agents of a live session, and nobody else, get the
+ * resources the visitor's extension carried. The console maps every resource URL of the replayed
+ * page here (src/capture/urls.ts), and its CSP lets the agent's browser fetch nothing else.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { mapCssUrls } from "../src/capture/urls";
+import type { AssetSkipReason } from "../src/protocol";
+import type { Agent } from "./store";
+import type { Hub } from "./hub";
+
+/** What a carried resource may be served as; anything else goes as an opaque download type. */
+const SERVABLE = /^(image\/(png|jpeg|gif|webp|avif|svg\+xml|x-icon|vnd\.microsoft\.icon|bmp)|font\/[a-z0-9.+-]+|application\/(font-woff2?|x-font-[a-z]+|vnd\.ms-fontobject|font-sfnt)|text\/css|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+)$/;
+
+/** Sent with every asset: even opened on its own (an SVG), it can run nothing on the console's origin. */
+const ASSET_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "default-src 'none'; img-src 'self' data:; font-src 'self' data:; style-src 'unsafe-inline'; sandbox",
+  "cross-origin-resource-policy": "same-origin",
+  "cache-control": "private, max-age=300",
+};
+
+export function registerAssetRoutes(app: FastifyInstance, hub: Hub, agentFromRequest: (request: FastifyRequest) => Agent | null, reply404: (reply: FastifyReply, message: string) => unknown) {
+  app.get<{ Params: { key: string }; Querystring: { u?: string } }>("/api/sessions/:key/assets", async (request, reply) => {
+    const agent = agentFromRequest(request);
+    if (!agent) return reply.status(401).send({ code: "NOT_AUTHORIZED", message: "Sign in to the agent console first (your sign-in may have expired)." });
+    const session = hub.registry.find(agent.groupId, request.params.key);
+    // Only an agent in the session: another agent of the group must join first.
+    if (!session || ![...session.agents.values()].includes(agent.username)) return reply404(reply, "No live session of yours has that key.");
+    const url = request.query.u ?? "";
+    const found = await session.assets.get(url);
+    if (!found) return reply404(reply, "The visitor's browser has not sent that resource.");
+    reply.headers(ASSET_HEADERS);
+    if (found.kind === "skipped") return reply.header("x-glimpse-asset", found.reason).type("image/svg+xml").send(placeholder(found.reason));
+    const mime = SERVABLE.test(found.mime) ? found.mime : "application/octet-stream";
+    if (mime === "text/css") {
+      // A carried stylesheet names its fonts and images relative to itself: send them here too.
+      const css = mapCssUrls(found.body.toString("utf8"), (ref) => {
+        try {
+          return `assets?u=${encodeURIComponent(new URL(ref, url).href.split("#")[0]!)}`;
+        } catch {
+          return ref;
+        }
+      });
+      return reply.type("text/css; charset=utf-8").send(css);
+    }
+    return reply.type(mime).send(found.body);
+  });
+}
+
+const LABEL: Record<AssetSkipReason, string> = {
+  too_large: "Image too large to share",
+  session_cap: "Session's share of images used up",
+  unreachable: "The visitor's browser could not load this",
+};
+
+/** Stands in for a resource that was not carried; the console also shows a note. */
+function placeholder(reason: AssetSkipReason): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" viewBox="0 0 320 120" preserveAspectRatio="xMidYMid meet"><rect width="320" height="120" fill="#eceff1" stroke="#90a4ae" stroke-dasharray="6 4"/><text x="160" y="64" font-family="sans-serif" font-size="14" fill="#455a64" text-anchor="middle">${LABEL[reason]}</text></svg>`;
+}

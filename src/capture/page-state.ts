@@ -1,0 +1,198 @@
+/**
+ * What rrweb's isolated-world recorder misses, re-read from the DOM when the MAIN-world script
+ * (contents/capture/main-world.ts) says a node changed: CSSOM rules, adopted sheets, form state set
+ * by script, canvas pictures. The notification only names a node; everything sent is read here,
+ * and masked here, so a page that forges notifications gains nothing.
+ */
+import { record } from "rrweb";
+import { isSensitiveField, maskValue, type MaskRules } from "./masking";
+import { ADOPTED_EVENT, CANVAS_EVENT, CHANGE_EVENT, diffRules, SELECT_EVENT, SHEET_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "./page-events";
+import { absolute, mapCssUrls } from "./urls";
+
+/** rrweb's incremental Input event (type 3, source 5). */
+export interface InputEvent {
+  type: 3;
+  data: { source: 5; id: number; text: string; isChecked: boolean };
+  timestamp: number;
+}
+
+export interface PageStateOptions {
+  rules: MaskRules;
+  /** Queue an event as if rrweb had emitted it. */
+  push: (event: InputEvent) => void;
+  /** Batching of notifications: a burst of insertRule calls becomes one change. */
+  flushMs?: number;
+  /** At most one picture per canvas per this interval. */
+  canvasMs?: number;
+}
+
+const MAX_CANVAS_URL = 4 * 1024 * 1024;
+
+export class PageState {
+  private readonly sheets = new Map<Element, string[]>();
+  private readonly dirty = new Set<Node>();
+  private readonly dirtyCanvases = new Set<HTMLCanvasElement>();
+  private readonly canvasSent = new WeakMap<HTMLCanvasElement, string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private canvasTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: PageStateOptions) {}
+
+  start(): void {
+    const options = { capture: true, signal: this.abort.signal };
+    window.addEventListener(CHANGE_EVENT, (event) => this.onChange(event), options);
+    // rrweb reports a select by its value alone: a multiple select's other choices come from here.
+    const onSelect = (event: Event) => {
+      const target = event.composedPath()[0];
+      if (target instanceof HTMLSelectElement && target.multiple) this.onChange(event);
+    };
+    window.addEventListener("change", onSelect, options);
+    window.addEventListener("input", onSelect, options);
+  }
+
+  stop(): void {
+    this.abort.abort();
+    if (this.timer) clearTimeout(this.timer);
+    if (this.canvasTimer) clearTimeout(this.canvasTimer);
+  }
+
+  /** A full snapshot was taken: sheets start again from what it holds; canvases are sent whole. */
+  afterSnapshot(): void {
+    this.sheets.clear();
+    for (const canvas of document.querySelectorAll("canvas")) this.dirtyCanvases.add(canvas);
+    this.scheduleCanvases(0);
+  }
+
+  private onChange(event: Event): void {
+    const target = event.composedPath()[0];
+    if (!(target instanceof Node)) return;
+    if (target instanceof HTMLCanvasElement) {
+      this.dirtyCanvases.add(target);
+      return this.scheduleCanvases(this.options.canvasMs ?? 500);
+    }
+    this.dirty.add(target);
+    this.timer ??= setTimeout(() => this.flush(), this.options.flushMs ?? 50);
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const nodes = [...this.dirty];
+    this.dirty.clear();
+    for (const node of nodes) {
+      try {
+        if (node instanceof HTMLStyleElement || node instanceof HTMLLinkElement) this.sheet(node);
+        else if (node instanceof Document || node instanceof ShadowRoot) this.adopted(node);
+        else if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement) this.field(node);
+        else if (node instanceof HTMLOptionElement && node.parentElement) this.field(node.closest("select") ?? node.parentElement);
+      } catch {
+        // one odd node must not stop the others
+      }
+    }
+  }
+
+  private sheet(owner: HTMLStyleElement | HTMLLinkElement): void {
+    const id = record.mirror.getId(owner);
+    if (id < 0 || !owner.sheet) return;
+    const rules = rulesOf(owner.sheet);
+    if (!rules) return;
+    const before = this.sheets.get(owner);
+    this.sheets.set(owner, rules);
+    const change = before ? diffRules(before, rules) : { index: 0, remove: -1, rules };
+    if (change) record.addCustomEvent<SheetChange>(SHEET_EVENT, { id, ...change });
+  }
+
+  private adopted(root: Document | ShadowRoot): void {
+    const node = root instanceof ShadowRoot ? root.host : root;
+    const id = record.mirror.getId(node);
+    if (id < 0) return;
+    const sheets = [...(root.adoptedStyleSheets ?? [])].map((sheet) => rulesOf(sheet) ?? []);
+    record.addCustomEvent<AdoptedChange>(ADOPTED_EVENT, { id, shadow: root instanceof ShadowRoot, sheets });
+  }
+
+  private field(element: Element): void {
+    const id = record.mirror.getId(element);
+    if (id < 0) return;
+    const { rules } = this.options;
+    if (element instanceof HTMLSelectElement && element.multiple) {
+      if (isSensitiveField(element, rules)) return;
+      const selected = [...element.options].flatMap((option, index) => (option.selected ? [index] : []));
+      return void record.addCustomEvent<SelectChange>(SELECT_EVENT, { id, selected });
+    }
+    if (!(element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement)) return;
+    const type = element instanceof HTMLInputElement ? element.type : "";
+    const checkable = type === "radio" || type === "checkbox";
+    const text = checkable ? element.value : maskValue(element.value, element, rules);
+    this.options.push({ type: 3, data: { source: 5, id, text, isChecked: checkable ? (element as HTMLInputElement).checked : false }, timestamp: Date.now() });
+  }
+
+  private scheduleCanvases(delay: number): void {
+    this.canvasTimer ??= setTimeout(() => {
+      this.canvasTimer = null;
+      const canvases = [...this.dirtyCanvases];
+      this.dirtyCanvases.clear();
+      for (const canvas of canvases) this.canvas(canvas);
+    }, delay);
+  }
+
+  private canvas(canvas: HTMLCanvasElement): void {
+    const id = record.mirror.getId(canvas);
+    if (id < 0 || !canvas.width || !canvas.height) return;
+    if (isSensitiveField(canvas, this.options.rules) || canvas.closest(this.options.rules.selectors.join(",") || "[data-glimpse-mask]")) return;
+    let dataUrl: string;
+    try {
+      dataUrl = canvas.toDataURL("image/png");
+    } catch {
+      return; // tainted by a cross-origin image: the page itself cannot read it either
+    }
+    if (dataUrl.length > MAX_CANVAS_URL || this.canvasSent.get(canvas) === dataUrl) return;
+    this.canvasSent.set(canvas, dataUrl);
+    record.addCustomEvent<CanvasChange>(CANVAS_EVENT, { id, dataUrl });
+  }
+}
+
+/** A sheet's rules as text, with url()s made absolute; null when the sheet is cross-origin. */
+function rulesOf(sheet: CSSStyleSheet): string[] | null {
+  let list: CSSRuleList;
+  try {
+    list = sheet.cssRules;
+  } catch {
+    return null;
+  }
+  const base = sheet.href ?? document.baseURI;
+  return [...list].map((rule) => mapCssUrls(rule.cssText, (url) => absolute(url, base) ?? url));
+}
+
+interface SerializedNode {
+  type: number;
+  id: number;
+  tagName?: string;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+}
+
+/**
+ * Puts the live form state into serialised nodes, where rrweb keeps the HTML defaults: the checked
+ * radio (not the one marked `checked` in the HTML), selected options (rrweb drops `selected` when
+ * selects are masked), and makes `poster` absolute (rrweb leaves it relative). Masked selects keep
+ * no selection.
+ */
+export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
+  if (node.type === 2 && node.attributes) {
+    const tag = node.tagName;
+    if (tag === "input" || tag === "option" || tag === "video") {
+      const live = record.mirror.getNode(node.id);
+      if (live instanceof HTMLInputElement && (live.type === "radio" || live.type === "checkbox")) {
+        if (live.checked) node.attributes.checked = true;
+        else delete node.attributes.checked;
+      } else if (live instanceof HTMLOptionElement) {
+        const select = live.closest("select");
+        if (live.selected && !(select && isSensitiveField(select, rules))) node.attributes.selected = true;
+        else delete node.attributes.selected;
+      } else if (live instanceof HTMLVideoElement && typeof node.attributes.poster === "string" && node.attributes.poster) {
+        node.attributes.poster = absolute(node.attributes.poster, document.baseURI) ?? node.attributes.poster;
+      }
+    }
+  }
+  for (const child of node.childNodes ?? []) fixSerialized(child, rules);
+}

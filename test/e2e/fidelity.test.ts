@@ -1,0 +1,256 @@
+/**
+ * The fidelity suite: the agent sees what the visitor sees. Pages built with real libraries
+ * (emotion in production mode, web components with constructed sheets, a canvas chart, forms,
+ * remote images, fonts, sprites, a third party's stylesheet) are served from their own origins;
+ * the agent's browser is blocked from every origin but the Glimpse server. Each page is compared
+ * right after the agent's view is built and after the visitor acts: the visitor's viewport and the
+ * agent's replayer at scale 1, pixel by pixel (pixelmatch), and the form state field by field.
+ */
+import { writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import pixelmatch from "pixelmatch";
+import { PNG } from "pngjs";
+import { configureExtension, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
+import { replayed, shareAndReadKey } from "../helpers/console";
+import type { TestServer } from "../helpers/server";
+import { startSite, type Site } from "../helpers/site";
+import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
+
+let server: TestServer;
+let visitor: VisitorBrowser;
+let agent: Awaited<ReturnType<typeof launchAgent>>;
+let site: Site;
+let page: Page;
+let alice: Page;
+let key: string;
+/** Every request an agent's browser tried to make outside the Glimpse server. */
+const blocked: string[] = [];
+/** Errors and warnings in the agent's browser console (sandbox warnings, CSP reports, failed loads). */
+const noise: string[] = [];
+const VIEWPORT = { width: 1000, height: 700 };
+const SECRETS = ["Hunter2-planted-pw", "4111111111111111", "LOYAL-SECRET-5521", "LOYAL-SCRIPT-7788", "5500000000000004", "LOYAL-0000"];
+
+beforeAll(async () => {
+  const world = await startWorld({ agents: ["alice", "bob"] });
+  ({ server, visitor } = world);
+  agent = world.agent!;
+  site = await startSite();
+  await configureExtension(visitor, { serverUrl: server.url, groupId: "demo", sites: [`${site.url}/*`] });
+  page = await visitor.context.newPage();
+  await page.setViewportSize(VIEWPORT);
+});
+
+afterAll(async () => {
+  await site?.close();
+  await stopWorld({ server, visitor, agent });
+});
+
+/** An agent in a browser that can reach the Glimpse server and nothing else (an agent outside the site's network). */
+async function joinBlocked(username: string, key: string): Promise<Page> {
+  const context = await agent.browser.newContext({ viewport: { width: 1600, height: 1100 } });
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${server.url}/`) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+    blocked.push(url);
+    return route.abort("blockedbyclient");
+  });
+  const console = await context.newPage();
+  await console.goto(`${server.url}/console/`);
+  await console.getByLabel("Username").fill(username);
+  await console.getByLabel("Password").fill(AGENT_PASSWORD);
+  await console.getByRole("button", { name: "Sign in" }).click();
+  await console.getByLabel("Session key").fill(key);
+  // From here on, the session: (before sign-in the console's "who am I?" is answered 401, as it should be.)
+  console.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") noise.push(`${username}: ${message.text()}`);
+  });
+  console.on("pageerror", (error) => noise.push(`${username}: ${error.message}`));
+  await console.getByRole("button", { name: "Join" }).click();
+  return console;
+}
+
+/**
+ * Share of equal pixels between the visitor's viewport and the agent's replayed page (scale 1).
+ * Glimpse's own panel on the visitor's page is never captured (by design), so its box is left out
+ * of the comparison on both sides.
+ */
+async function pixelMatch(agentPage: Page, label: string): Promise<number> {
+  const scale = await agentPage.evaluate(() => (document.querySelector("[data-testid=agent-view]") as HTMLElement | null)?.style.transform ?? "");
+  if (scale && scale !== "scale(1)") throw new Error(`the agent's view is scaled (${scale}); the comparison needs scale 1`);
+  const panel = await page.locator("glimpse-ui .root > *").first().boundingBox().catch(() => null);
+  const theirs = PNG.sync.read(await page.screenshot());
+  const style = ".replayer-mouse { display: none !important; } [data-testid=agent-view] iframe { border: 0 !important; }";
+  await agentPage.addStyleTag({ content: style });
+  const box = (await agentPage.locator("[data-testid=agent-view] iframe").boundingBox())!;
+  const clip = { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
+  const ours = PNG.sync.read(await agentPage.screenshot({ clip }));
+  if (process.env.GLIMPSE_FIDELITY_DUMP) {
+    writeFileSync(`${process.env.GLIMPSE_FIDELITY_DUMP}/${label}-visitor.png`, PNG.sync.write(theirs));
+    writeFileSync(`${process.env.GLIMPSE_FIDELITY_DUMP}/${label}-agent.png`, PNG.sync.write(ours));
+  }
+  if (theirs.width !== ours.width || theirs.height !== ours.height) return 0;
+  const { width, height } = theirs;
+  let excluded = 0;
+  if (panel) {
+    const [x0, y0] = [Math.max(0, Math.floor(panel.x)), Math.max(0, Math.floor(panel.y))];
+    const [x1, y1] = [Math.min(width, Math.ceil(panel.x + panel.width)), Math.min(height, Math.ceil(panel.y + panel.height))];
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const i = (y * width + x) * 4;
+        for (let c = 0; c < 4; c++) theirs.data[i + c] = ours.data[i + c] = 0;
+      }
+    }
+    excluded = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  }
+  const different = pixelmatch(theirs.data, ours.data, undefined, width, height, { threshold: 0.1 });
+  return 1 - different / (width * height - excluded);
+}
+
+/** Waits (on state, generously) until ≥ 99 % of pixels match; answers the last share seen. */
+async function expectPixels(agentPage: Page, label: string): Promise<void> {
+  let last = 0;
+  await expect
+    .poll(async () => (last = await pixelMatch(agentPage, label)), { timeout: 30_000, interval: 500 })
+    .toBeGreaterThanOrEqual(0.99)
+    .catch((error: unknown) => {
+      throw new Error(`${label}: ${(last * 100).toFixed(2)} % of pixels match`, { cause: error });
+    });
+}
+
+/** The form state of a document: every field's value, checked and selected options, plus scroll. */
+const FORM_STATE = `
+  const fields = [...doc.querySelectorAll("input, select, textarea")].map((el) => ({
+    id: el.id || el.name,
+    value: el.type === "checkbox" || el.type === "radio" ? null : el.value,
+    checked: el.type === "checkbox" || el.type === "radio" ? el.checked : null,
+    selected: el.tagName === "SELECT" ? [...el.options].map((o) => o.selected) : null,
+  }));
+  const editor = doc.getElementById("editor");
+  const log = doc.getElementById("log");
+  return { fields, editor: editor ? editor.textContent : null, logScroll: log ? log.scrollTop : null, windowScroll: doc.scrollingElement ? doc.scrollingElement.scrollTop : null };
+`;
+type FormState = { fields: { id: string; value: string | null; checked: boolean | null; selected: boolean[] | null }[]; editor: string | null; logScroll: number | null; windowScroll: number | null };
+const MASKED_IDS = new Set(["pw", "card", "loyalty", "month"]);
+
+const visitorState = () => page.evaluate(`(() => { const doc = document; ${FORM_STATE} })()`) as Promise<FormState>;
+const agentState = (agentPage: Page) => replayed<FormState>(agentPage, FORM_STATE);
+
+/** 100 % of the unmasked form state equal; masked fields show no value of the visitor's. */
+async function expectFormState(agentPage: Page): Promise<void> {
+  const unmasked = (state: FormState | null) => state && { ...state, fields: state.fields.filter((f) => !MASKED_IDS.has(f.id)) };
+  await expect.poll(async () => unmasked(await agentState(agentPage)), { timeout: 20_000 }).toEqual(unmasked(await visitorState()));
+  const mine = await visitorState();
+  const theirs = (await agentState(agentPage))!;
+  for (const field of mine.fields.filter((f) => MASKED_IDS.has(f.id))) {
+    const shown = theirs.fields.find((f) => f.id === field.id)!;
+    // A masked select carries no choice: the agent sees its first option or none, never the visitor's.
+    if (field.id === "month") expect(["", "01"]).toContain(shown.value);
+    else if (field.value) expect(shown.value, field.id).not.toBe(field.value);
+  }
+}
+
+describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
+  it("CSS-in-JS (emotion, insertRule): matches after the join and after a theme change, a new component and a script-cleared input", async () => {
+    await page.goto(`${site.url}/css-in-js.html`);
+    key = await shareAndReadKey(page);
+    alice = await joinBlocked("alice", key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Account (light)");
+    await expectPixels(alice, "emotion page after join");
+
+    await page.getByRole("button", { name: "Toggle theme" }).click();
+    await page.getByRole("button", { name: "Add card" }).click();
+    await page.locator("#todo").pressSequentially("Refund");
+    await page.locator("#todo").press("Enter");
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Account (dark)");
+    await expect.poll(() => replayed(alice, "return doc.getElementById('todo')?.value"), { timeout: 20_000 }).toBe("");
+    await expectPixels(alice, "emotion page after theme toggle");
+  });
+
+  it("forms: true state at the snapshot and live, script-set values, scroll; masked fields stay masked", async () => {
+    await page.goto(`${site.url}/forms.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Checkout");
+    await expectPixels(alice, "forms after load");
+    await expectFormState(alice);
+
+    // The visitor fills the form as a person would.
+    await page.locator("#plan").selectOption("pro");
+    await page.locator("#addons").selectOption(["backup", "audit"]);
+    await page.getByLabel("Yearly").check();
+    await page.getByLabel("I agree").check();
+    await page.locator("#name").pressSequentially("Vera");
+    await page.locator("#coupon").pressSequentially("SAVE10");
+    await page.locator("#coupon").press("Enter"); // the page clears it by script
+    await page.locator("#notes").pressSequentially("Call me");
+    await page.locator("#editor").click();
+    await page.keyboard.press("End");
+    await page.keyboard.type(" reply");
+    await page.locator("#pw").pressSequentially("Hunter2-planted-pw");
+    await page.locator("#card").pressSequentially("4111111111111111");
+    await page.locator("#loyalty").pressSequentially("LOYAL-SECRET-5521");
+    await page.locator("#month").selectOption("02");
+    await page.locator("#log").evaluate((el) => (el.scrollTop = 200));
+    await page.locator("#name").click();
+    await expectFormState(alice);
+    await expectPixels(alice, "forms after the visitor's input");
+
+    // A second agent joins late: the snapshot carries the live state, not the HTML defaults.
+    const bob = await joinBlocked("bob", key);
+    await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Checkout");
+    await expectFormState(bob);
+    expect((await agentState(bob))!.fields.find((f) => f.id === "plan")!.value).toBe("pro");
+    expect((await agentState(bob))!.fields.filter((f) => f.checked).map((f) => f.id)).toEqual(["billing", "terms"]);
+
+    // Values set by the page's own script (no input events) reach both agents.
+    await page.getByRole("button", { name: "Fill by script" }).click();
+    await expectFormState(alice);
+    await expectFormState(bob);
+    expect((await agentState(alice))!.fields.find((f) => f.id === "plan")!.value).toBe("team");
+    await bob.context().close();
+
+    const relayed = server.inbound.join("\n");
+    for (const secret of SECRETS) expect(relayed).not.toContain(secret);
+  });
+
+  it("carried assets: remote images, srcset, CSS backgrounds, a web font, an SVG sprite, a poster and a third party's stylesheet", async () => {
+    await page.goto(`${site.url}/assets.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toContain("Photos");
+    await expectPixels(alice, "assets after load");
+    await page.getByRole("button", { name: "Show more" }).click();
+    await expect.poll(() => replayed(alice, "return doc.querySelector('.late') !== null"), { timeout: 20_000 }).toBe(true);
+    await expectPixels(alice, "assets after new images");
+  });
+
+  it("canvas: the chart is drawn for the agent, and redrawn when the page redraws it", async () => {
+    await page.goto(`${site.url}/canvas.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Usage");
+    await expectPixels(alice, "canvas after load");
+    await page.getByRole("button", { name: "Next month" }).click();
+    await expectPixels(alice, "canvas after redraw");
+  });
+
+  it("web components: shadow roots with adopted constructed sheets, changed by replaceSync and insertRule", async () => {
+    await page.goto(`${site.url}/components.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Pricing");
+    await expectPixels(alice, "components after load");
+    await page.getByRole("button", { name: "Start sale" }).click();
+    await expectPixels(alice, "components after the sale");
+  });
+
+  it("keeps the session on a page with a 50 MB image: the cap applies, the agent sees a placeholder and a note", async () => {
+    await page.goto(`${site.url}/big-image.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Catalogue scan");
+    await alice.getByTestId("assets-skipped").waitFor({ timeout: 20_000 });
+    expect(await alice.getByTestId("assets-skipped").textContent()).toContain("could not be shared");
+    // The placeholder stands where the image was; the small image beside it arrived.
+    await expect.poll(() => replayed(alice, "const img = doc.getElementById('small'); return img.complete && img.naturalWidth"), { timeout: 20_000 }).toBe(300);
+    await expect.poll(() => replayed(alice, "const img = doc.getElementById('huge'); return img.complete && img.naturalWidth"), { timeout: 20_000 }).toBe(320);
+    expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
+    expect(server.app.hub.registry.size).toBe(1);
+  });
+
+  it("the agent's browser asked no origin but the Glimpse server for anything, all session long, and logged nothing amiss", () => {
+    expect(blocked).toEqual([]);
+    expect(noise).toEqual([]);
+  });
+});
