@@ -13,9 +13,10 @@ import pixelmatch from "pixelmatch";
 import { PNG } from "pngjs";
 import { configureExtension, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
 import { replayed, shareAndReadKey } from "../helpers/console";
+import { expectSameFormState, FORM_STATE, joinWithoutSiteAccess, type AgentWatch, type FormState } from "../helpers/fidelity";
 import type { TestServer } from "../helpers/server";
 import { startSite, type Site } from "../helpers/site";
-import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
+import { startWorld, stopWorld } from "../helpers/world";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -24,10 +25,7 @@ let site: Site;
 let page: Page;
 let alice: Page;
 let key: string;
-/** Every request an agent's browser tried to make outside the Glimpse server. */
-const blocked: string[] = [];
-/** Errors and warnings in the agent's browser console (sandbox warnings, CSP reports, failed loads). */
-const noise: string[] = [];
+const watch: AgentWatch = { blocked: [], noise: [] };
 const VIEWPORT = { width: 1000, height: 700 };
 const SECRETS = ["Hunter2-planted-pw", "4111111111111111", "LOYAL-SECRET-5521", "LOYAL-SCRIPT-7788", "5500000000000004", "LOYAL-0000"];
 
@@ -45,30 +43,6 @@ afterAll(async () => {
   await site?.close();
   await stopWorld({ server, visitor, agent });
 });
-
-/** An agent in a browser that can reach the Glimpse server and nothing else (an agent outside the site's network). */
-async function joinBlocked(username: string, key: string): Promise<Page> {
-  const context = await agent.browser.newContext({ viewport: { width: 1600, height: 1100 } });
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(`${server.url}/`) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
-    blocked.push(url);
-    return route.abort("blockedbyclient");
-  });
-  const console = await context.newPage();
-  await console.goto(`${server.url}/console/`);
-  await console.getByLabel("Username").fill(username);
-  await console.getByLabel("Password").fill(AGENT_PASSWORD);
-  await console.getByRole("button", { name: "Sign in" }).click();
-  await console.getByLabel("Session key").fill(key);
-  // From here on, the session: (before sign-in the console's "who am I?" is answered 401, as it should be.)
-  console.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") noise.push(`${username}: ${message.text()}`);
-  });
-  console.on("pageerror", (error) => noise.push(`${username}: ${error.message}`));
-  await console.getByRole("button", { name: "Join" }).click();
-  return console;
-}
 
 /**
  * Share of equal pixels between the visitor's viewport and the agent's replayed page (scale 1).
@@ -118,43 +92,16 @@ async function expectPixels(agentPage: Page, label: string): Promise<void> {
     });
 }
 
-/** The form state of a document: every field's value, checked and selected options, plus scroll. */
-const FORM_STATE = `
-  const fields = [...doc.querySelectorAll("input, select, textarea")].map((el) => ({
-    id: el.id || el.name,
-    value: el.type === "checkbox" || el.type === "radio" ? null : el.value,
-    checked: el.type === "checkbox" || el.type === "radio" ? el.checked : null,
-    selected: el.tagName === "SELECT" ? [...el.options].map((o) => o.selected) : null,
-  }));
-  const editor = doc.getElementById("editor");
-  const log = doc.getElementById("log");
-  return { fields, editor: editor ? editor.textContent : null, logScroll: log ? log.scrollTop : null, windowScroll: doc.scrollingElement ? doc.scrollingElement.scrollTop : null };
-`;
-type FormState = { fields: { id: string; value: string | null; checked: boolean | null; selected: boolean[] | null }[]; editor: string | null; logScroll: number | null; windowScroll: number | null };
-const MASKED_IDS = new Set(["pw", "card", "loyalty", "month"]);
-
 const visitorState = () => page.evaluate(`(() => { const doc = document; ${FORM_STATE} })()`) as Promise<FormState>;
 const agentState = (agentPage: Page) => replayed<FormState>(agentPage, FORM_STATE);
 
-/** 100 % of the unmasked form state equal; masked fields show no value of the visitor's. */
-async function expectFormState(agentPage: Page): Promise<void> {
-  const unmasked = (state: FormState | null) => state && { ...state, fields: state.fields.filter((f) => !MASKED_IDS.has(f.id)) };
-  await expect.poll(async () => unmasked(await agentState(agentPage)), { timeout: 20_000 }).toEqual(unmasked(await visitorState()));
-  const mine = await visitorState();
-  const theirs = (await agentState(agentPage))!;
-  for (const field of mine.fields.filter((f) => MASKED_IDS.has(f.id))) {
-    const shown = theirs.fields.find((f) => f.id === field.id)!;
-    // A masked select carries no choice: the agent sees its first option or none, never the visitor's.
-    if (field.id === "month") expect(["", "01"]).toContain(shown.value);
-    else if (field.value) expect(shown.value, field.id).not.toBe(field.value);
-  }
-}
+const expectFormState = (agentPage: Page) => expectSameFormState(visitorState, () => agentState(agentPage));
 
 describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
   it("CSS-in-JS (emotion, insertRule): matches after the join and after a theme change, a new component and a script-cleared input", async () => {
     await page.goto(`${site.url}/css-in-js.html`);
     key = await shareAndReadKey(page);
-    alice = await joinBlocked("alice", key);
+    alice = await joinWithoutSiteAccess(agent.browser, server.url, "alice", key, watch);
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Account (light)");
     await expectPixels(alice, "emotion page after join");
 
@@ -195,7 +142,7 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await expectPixels(alice, "forms after the visitor's input");
 
     // A second agent joins late: the snapshot carries the live state, not the HTML defaults.
-    const bob = await joinBlocked("bob", key);
+    const bob = await joinWithoutSiteAccess(agent.browser, server.url, "bob", key, watch);
     await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Checkout");
     await expectFormState(bob);
     expect((await agentState(bob))!.fields.find((f) => f.id === "plan")!.value).toBe("pro");
@@ -250,7 +197,7 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
   });
 
   it("the agent's browser asked no origin but the Glimpse server for anything, all session long, and logged nothing amiss", () => {
-    expect(blocked).toEqual([]);
-    expect(noise).toEqual([]);
+    expect(watch.blocked).toEqual([]);
+    expect(watch.noise).toEqual([]);
   });
 });
