@@ -271,10 +271,17 @@ export async function benchAssets(joins = 5, seconds = Number(process.env.BENCH_
       await console.getByLabel("Session key").fill(key);
       const start = Date.now();
       await console.getByRole("button", { name: "Join" }).click();
-      const doc = "document.querySelector('[data-testid=agent-view] iframe')?.contentDocument";
-      await console.waitForFunction(`${doc}?.querySelector('h1') != null`, undefined, { polling: 10, timeout: 60_000 });
+      // Functions, not strings: the console's CSP forbids eval, and tsx must not name inner helpers.
+      await console.waitForFunction(() => (document.querySelector("[data-testid=agent-view] iframe") as HTMLIFrameElement | null)?.contentDocument?.querySelector("h1") != null, undefined, { polling: 10, timeout: 60_000 });
       firstView.push(Date.now() - start);
-      await console.waitForFunction(`(() => { const d = ${doc}; return d && [...d.images].every((i) => i.complete && i.naturalWidth > 0) && d.fonts.check('32px Icons'); })()`, undefined, { polling: 10, timeout: 60_000 });
+      await console.waitForFunction(
+        () => {
+          const d = (document.querySelector("[data-testid=agent-view] iframe") as HTMLIFrameElement | null)?.contentDocument;
+          return !!d && [...d.images].every((i) => i.complete && i.naturalWidth > 0) && d.fonts.check("32px Icons");
+        },
+        undefined,
+        { polling: 10, timeout: 60_000 },
+      );
       fullView.push(Date.now() - start);
       await context.close();
     }

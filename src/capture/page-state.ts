@@ -5,7 +5,7 @@
  * and masked here, so a page that forges notifications gains nothing.
  */
 import { record } from "rrweb";
-import { isSensitiveField, maskValue, type MaskRules } from "./masking";
+import { isSensitiveField, MASK_ATTRIBUTE, maskSelector, maskValue, type MaskRules } from "./masking";
 import { ADOPTED_EVENT, CANVAS_EVENT, CHANGE_EVENT, diffRules, SELECT_EVENT, SHEET_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "./page-events";
 import { absolute, mapCssUrls } from "./urls";
 
@@ -171,28 +171,66 @@ interface SerializedNode {
   childNodes?: SerializedNode[];
 }
 
+/** Attributes that make the agent's side load a resource (and the extension carry it). */
+const RESOURCE_ATTRIBUTES = ["src", "srcset", "poster", "background", "href", "xlink:href", "data"];
+const RESOURCE_TAGS = new Set(["img", "source", "video", "audio", "image", "use", "input", "picture", "object", "embed", "track", "feImage"]);
+
+/**
+ * Resources inside a masked element are not sent: no URL (it may name the secret: an avatar, a
+ * scanned cheque) and so nothing for the extension to carry. Only elements that can load something
+ * are tested, so a large snapshot pays for its images, not for every node.
+ */
+export function stripMaskedResources(tag: string, attributes: Record<string, unknown>, live: Element | null, rules: MaskRules): void {
+  const style = typeof attributes.style === "string" && attributes.style.includes("url(");
+  if (!RESOURCE_TAGS.has(tag) && !style) return;
+  if (!live || !isMasked(live, rules)) return;
+  for (const name of RESOURCE_ATTRIBUTES) delete attributes[name];
+  if (style) attributes.style = (attributes.style as string).replace(/url\([^)]*\)/g, "none");
+}
+
+function isMasked(element: Element, rules: MaskRules): boolean {
+  try {
+    return element.closest(maskSelector(rules)) !== null;
+  } catch {
+    return element.closest(`[${MASK_ATTRIBUTE}]`) !== null; // an invalid site-rule selector
+  }
+}
+
 /**
  * Puts the live form state into serialised nodes, where rrweb keeps the HTML defaults: the checked
  * radio (not the one marked `checked` in the HTML), selected options (rrweb drops `selected` when
  * selects are masked), and makes `poster` absolute (rrweb leaves it relative). Masked selects keep
- * no selection.
+ * no selection, and masked elements keep no resource URLs.
  */
 export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
   if (node.type === 2 && node.attributes) {
-    const tag = node.tagName;
+    const tag = node.tagName ?? "";
+    const attributes = node.attributes;
     if (tag === "input" || tag === "option" || tag === "video") {
       const live = record.mirror.getNode(node.id);
       if (live instanceof HTMLInputElement && (live.type === "radio" || live.type === "checkbox")) {
-        if (live.checked) node.attributes.checked = true;
-        else delete node.attributes.checked;
+        if (live.checked) attributes.checked = true;
+        else delete attributes.checked;
       } else if (live instanceof HTMLOptionElement) {
         const select = live.closest("select");
-        if (live.selected && !(select && isSensitiveField(select, rules))) node.attributes.selected = true;
-        else delete node.attributes.selected;
-      } else if (live instanceof HTMLVideoElement && typeof node.attributes.poster === "string" && node.attributes.poster) {
-        node.attributes.poster = absolute(node.attributes.poster, document.baseURI) ?? node.attributes.poster;
+        if (live.selected && !(select && isSensitiveField(select, rules))) attributes.selected = true;
+        else delete attributes.selected;
+      } else if (live instanceof HTMLVideoElement && typeof attributes.poster === "string" && attributes.poster) {
+        attributes.poster = absolute(attributes.poster, document.baseURI) ?? attributes.poster;
       }
+    }
+    if (RESOURCE_TAGS.has(tag) || (typeof attributes.style === "string" && attributes.style.includes("url("))) {
+      stripMaskedResources(tag, attributes, record.mirror.getNode(node.id) as Element | null, rules);
     }
   }
   for (const child of node.childNodes ?? []) fixSerialized(child, rules);
+}
+
+/** The same for attribute changes (a masked image whose src changes later). */
+export function fixAttributeChanges(changes: { id: number; attributes: Record<string, unknown> }[], rules: MaskRules): void {
+  for (const change of changes) {
+    if (!RESOURCE_ATTRIBUTES.some((name) => name in change.attributes) && !(typeof change.attributes.style === "string" && change.attributes.style.includes("url("))) continue;
+    const live = record.mirror.getNode(change.id);
+    if (live instanceof Element) stripMaskedResources(live.localName, change.attributes, live, rules);
+  }
 }

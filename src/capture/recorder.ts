@@ -4,7 +4,7 @@
  */
 import { record } from "rrweb";
 import { MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
-import { fixSerialized, PageState } from "./page-state";
+import { fixAttributeChanges, fixSerialized, PageState } from "./page-state";
 
 export interface RecorderOptions {
   rules: MaskRules;
@@ -67,7 +67,10 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     emit(event) {
       // rrweb serialises HTML defaults for form state; the agent must see the live state.
       if (event.type === 2) fixSerialized(event.data.node as Parameters<typeof fixSerialized>[0], rules);
-      else if (event.type === 3 && event.data.source === 0) for (const add of event.data.adds) fixSerialized(add.node as Parameters<typeof fixSerialized>[0], rules);
+      else if (event.type === 3 && event.data.source === 0) {
+        for (const add of event.data.adds) fixSerialized(add.node as Parameters<typeof fixSerialized>[0], rules);
+        fixAttributeChanges(event.data.attributes as Parameters<typeof fixAttributeChanges>[0], rules);
+      }
       queue.push(event);
       // Full snapshots go at once: the agent's view is blank until one arrives.
       if (event.type === 2) {

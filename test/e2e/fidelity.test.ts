@@ -157,6 +157,9 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
 
     const relayed = server.inbound.join("\n");
     for (const secret of SECRETS) expect(relayed).not.toContain(secret);
+    // An image inside a masked element: neither its URL nor its bytes leave the page.
+    expect(relayed).not.toContain("secret-avatar");
+    expect(await replayed(alice, "return doc.getElementById('avatar').getAttribute('src')")).toBeNull();
   });
 
   it("carried assets: remote images, srcset, CSS backgrounds, a web font, an SVG sprite, a poster and a third party's stylesheet", async () => {
@@ -184,7 +187,7 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await expectPixels(alice, "components after the sale");
   });
 
-  it("keeps the session on a page with a 50 MB image: the cap applies, the agent sees a placeholder and a note", async () => {
+  it("keeps the session on a page with a 50 MB image and a third party's embed: the cap applies, the agent sees a placeholder and a note", async () => {
     await page.goto(`${site.url}/big-image.html`);
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Catalogue scan");
     await alice.getByTestId("assets-skipped").waitFor({ timeout: 20_000 });
@@ -194,6 +197,8 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await expect.poll(() => replayed(alice, "const img = doc.getElementById('huge'); return img.complete && img.naturalWidth"), { timeout: 20_000 }).toBe(320);
     expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
     expect(server.app.hub.registry.size).toBe(1);
+    // The embed keeps its place, empty: the agent's browser does not load the third party.
+    expect(await replayed(alice, "const f = doc.getElementById('embed'); return f !== null && !f.getAttribute('src') && f.clientHeight")).toBe(60);
   });
 
   it("the agent's browser asked no origin but the Glimpse server for anything, all session long, and logged nothing amiss", () => {

@@ -6,12 +6,18 @@
  */
 import { build } from "esbuild";
 import { createServer, type Server } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve, extname } from "node:path";
 import { PNG } from "pngjs";
 
 const PAGES = resolve("test/fidelity/pages");
-const FONT = resolve("node_modules/playwright-core/lib/vite/recorder/assets/codicon-DCmgc-ay.ttf");
+/** An icon font from an installed package (playwright-core ships VS Code's codicons, MIT). */
+function iconFont(): Buffer {
+  const dir = resolve("node_modules/playwright-core/lib");
+  const file = readdirSync(dir, { recursive: true, encoding: "utf8" }).find((name) => /codicon[^/]*\.ttf$/.test(name));
+  if (!file) throw new Error("no codicon font under node_modules/playwright-core/lib: the fidelity site needs a web font");
+  return readFileSync(join(dir, file));
+}
 
 export interface Site {
   url: string;
@@ -56,7 +62,7 @@ export async function startSite(): Promise<Site> {
     "/assets/bg.png": picture(40, 40, 160),
     "/assets/bg2.png": picture(30, 30, 220),
     "/assets/poster.png": picture(320, 180, 40),
-    "/assets/codicon.ttf": readFileSync(FONT),
+    "/assets/codicon.ttf": iconFont(),
   };
   const served: string[] = [];
   const servers: Server[] = [];
