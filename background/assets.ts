@@ -96,7 +96,10 @@ export class AssetCarrier {
 }
 
 async function readCapped(response: Response, cap: number): Promise<Uint8Array | null> {
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  if (!response.body) {
+    const whole = new Uint8Array(await response.arrayBuffer());
+    return whole.length > cap ? null : whole;
+  }
   const reader = response.body.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;

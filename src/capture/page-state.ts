@@ -5,7 +5,7 @@
  * and masked here, so a page that forges notifications gains nothing.
  */
 import { record } from "rrweb";
-import { isSensitiveField, MASK_ATTRIBUTE, maskSelector, maskValue, type MaskRules } from "./masking";
+import { isSensitiveField, maskValue, type MaskRules } from "./masking";
 import { ADOPTED_EVENT, CANVAS_EVENT, CHANGE_EVENT, diffRules, SELECT_EVENT, SHEET_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "./page-events";
 import { absolute, mapCssUrls } from "./urls";
 
@@ -138,7 +138,7 @@ export class PageState {
   private canvas(canvas: HTMLCanvasElement): void {
     const id = record.mirror.getId(canvas);
     if (id < 0 || !canvas.width || !canvas.height) return;
-    if (isSensitiveField(canvas, this.options.rules) || canvas.closest(this.options.rules.selectors.join(",") || "[data-glimpse-mask]")) return;
+    if (isSensitiveField(canvas, this.options.rules)) return; // inside a masked element
     let dataUrl: string;
     try {
       dataUrl = canvas.toDataURL("image/png");
@@ -183,17 +183,10 @@ const RESOURCE_TAGS = new Set(["img", "source", "video", "audio", "image", "use"
 export function stripMaskedResources(tag: string, attributes: Record<string, unknown>, live: Element | null, rules: MaskRules): void {
   const style = typeof attributes.style === "string" && attributes.style.includes("url(");
   if (!RESOURCE_TAGS.has(tag) && !style) return;
-  if (!live || !isMasked(live, rules)) return;
+  // isSensitiveField covers [data-glimpse-mask] and site-rule selectors on the element or an ancestor.
+  if (!live || !isSensitiveField(live, rules)) return;
   for (const name of RESOURCE_ATTRIBUTES) delete attributes[name];
   if (style) attributes.style = (attributes.style as string).replace(/url\([^)]*\)/g, "none");
-}
-
-function isMasked(element: Element, rules: MaskRules): boolean {
-  try {
-    return element.closest(maskSelector(rules)) !== null;
-  } catch {
-    return element.closest(`[${MASK_ATTRIBUTE}]`) !== null; // an invalid site-rule selector
-  }
 }
 
 /**
@@ -206,8 +199,10 @@ export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
   if (node.type === 2 && node.attributes) {
     const tag = node.tagName ?? "";
     const attributes = node.attributes;
-    if (tag === "input" || tag === "option" || tag === "video") {
-      const live = record.mirror.getNode(node.id);
+    const resource = RESOURCE_TAGS.has(tag) || (typeof attributes.style === "string" && attributes.style.includes("url("));
+    // Only these few kinds of element are looked up; a large snapshot does not pay per node.
+    const live = tag === "option" || resource ? record.mirror.getNode(node.id) : null;
+    if (live) {
       if (live instanceof HTMLInputElement && (live.type === "radio" || live.type === "checkbox")) {
         if (live.checked) attributes.checked = true;
         else delete attributes.checked;
@@ -219,9 +214,7 @@ export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
         attributes.poster = absolute(attributes.poster, document.baseURI) ?? attributes.poster;
       }
     }
-    if (RESOURCE_TAGS.has(tag) || (typeof attributes.style === "string" && attributes.style.includes("url("))) {
-      stripMaskedResources(tag, attributes, record.mirror.getNode(node.id) as Element | null, rules);
-    }
+    if (resource) stripMaskedResources(tag, attributes, live as Element | null, rules);
   }
   for (const child of node.childNodes ?? []) fixSerialized(child, rules);
 }

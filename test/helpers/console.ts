@@ -4,13 +4,19 @@ import type { Browser, Page } from "playwright-core";
 /** Each agent gets a fresh browser context (its own cookies), as two people on two machines. */
 export async function signInAndJoin(browser: Browser, baseUrl: string, username: string, password: string, key: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
+  const page = await signIn(await context.newPage(), baseUrl, username, password);
+  await page.getByLabel("Session key").fill(key);
+  await page.getByRole("button", { name: "Join" }).click();
+  return page;
+}
+
+/** Sign in on the console's form; resolves once the console shows the key form. */
+export async function signIn(page: Page, baseUrl: string, username: string, password: string): Promise<Page> {
   await page.goto(`${baseUrl}/console/`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Session key").fill(key);
-  await page.getByRole("button", { name: "Join" }).click();
+  await page.getByLabel("Session key").waitFor();
   return page;
 }
 

@@ -1,6 +1,7 @@
 /** Shared by the fidelity suites: an agent who cannot reach the site, and form-state comparison. */
 import { expect } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { signIn } from "./console";
 import { AGENT_PASSWORD } from "./world";
 
 export interface AgentWatch {
@@ -19,11 +20,7 @@ export async function joinWithoutSiteAccess(browser: Browser, serverUrl: string,
     watch.blocked.push(url);
     return route.abort("blockedbyclient");
   });
-  const console = await context.newPage();
-  await console.goto(`${serverUrl}/console/`);
-  await console.getByLabel("Username").fill(username);
-  await console.getByLabel("Password").fill(AGENT_PASSWORD);
-  await console.getByRole("button", { name: "Sign in" }).click();
+  const console = await signIn(await context.newPage(), serverUrl, username, AGENT_PASSWORD);
   await console.getByLabel("Session key").fill(key);
   // From here on, the session (before sign-in the console's "who am I?" is answered 401, as it should be).
   console.on("console", (message) => {
