@@ -8,7 +8,7 @@ const restrict = (files, groups, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "build/", ".plasmo/", "console/dist/", "bench/results/"] },
+  { ignores: ["node_modules/", "build/", ".plasmo/", "console/dist/", "bench/results/", "test/fidelity/pages/public/"] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -33,6 +33,12 @@ export function Viewer({ register, overlay, sessionKey }: { register: (handle: V
     // Events are stamped with the agent's clock on arrival: the visitor's clock may be off, and
     // replaying "now" keeps the view as close to live as the network allows.
     replayer.startLive(Date.now());
+    // A new page is rebuilt into the same document, whose constructed sheets would outlive the
+    // page that adopted them (its own adopted sheets arrive after the snapshot).
+    replayer.on("fullsnapshot-rebuilded", () => {
+      const doc = replayer.iframe.contentDocument;
+      if (doc && doc.adoptedStyleSheets.length > 0) doc.adoptedStyleSheets = [];
+    });
     replayer.on("custom-event", (event) => {
       const data = (event as { data?: { tag?: string; payload?: unknown } }).data;
       if (data?.tag) applyPageEvent(replayer, data.tag, data.payload);

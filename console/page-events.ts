@@ -1,9 +1,9 @@
 /**
  * Applies Glimpse's own page events (src/capture/page-events.ts) to the replayed page: CSSOM rule
- * changes, adopted sheets, canvas pictures and multi-select state that rrweb's stream lacks.
+ * changes, adopted sheets, canvas pictures, video frames and multi-select state that rrweb's stream lacks.
  */
 import type { Replayer } from "rrweb";
-import { ADOPTED_EVENT, applySplice, CANVAS_EVENT, SELECT_EVENT, SHEET_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "~src/capture/page-events";
+import { ADOPTED_EVENT, applySplice, CANVAS_EVENT, SELECT_EVENT, SHEET_EVENT, VIDEO_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "~src/capture/page-events";
 
 export function applyPageEvent(replayer: Replayer, tag: string, payload: unknown): void {
   const node = (id: number) => replayer.getMirror().getNode(id) as Node | null;
@@ -28,6 +28,12 @@ export function applyPageEvent(replayer: Replayer, tag: string, payload: unknown
       const canvas = node(change.id) as HTMLCanvasElement | null;
       if (!canvas?.style || !change.dataUrl.startsWith("data:image/")) return;
       showPicture(canvas, change.dataUrl);
+    } else if (tag === VIDEO_EVENT) {
+      // The frame is the video's poster: shown until the replayed video has frames of its own
+      // (a carried file that plays in step), and in place of a stream the agent cannot load.
+      const change = payload as CanvasChange;
+      const video = node(change.id) as HTMLVideoElement | null;
+      if (video?.nodeName === "VIDEO" && change.dataUrl.startsWith("data:image/")) video.setAttribute("poster", change.dataUrl);
     } else if (tag === SELECT_EVENT) {
       const change = payload as SelectChange;
       const select = node(change.id) as HTMLSelectElement | null;

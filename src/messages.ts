@@ -125,14 +125,27 @@ export interface StateBroadcast {
   linkedOrigins: string[];
 }
 
-/** Port messages between the capture script in the shared tab and the background. */
+/**
+ * Port messages between the capture script in the shared tab (one per recorded frame: the top
+ * frame and each cross-origin frame, see src/capture/frames.ts) and the background.
+ */
 export type CaptureToBackground =
   | { t: "frames"; events: unknown[] }
   | { t: "page"; url: string; title: string }
-  | { t: "keepalive" };
+  | { t: "keepalive" }
+  /** A cross-origin frame's recorder introduces itself by the token it will show its parent. */
+  | { t: "frame"; token: string }
+  /** A parent's recorder saw that token come from the iframe with this id in its stream. */
+  | { t: "link"; token: string; id: number }
+  /** An iframe in the recorded page loaded a document (new, or navigated): it needs a recorder. */
+  | { t: "framesChanged" };
 
-
-export type BackgroundToCapture = { t: "start"; maskSelectors: string[] } | { t: "snapshot" } | { t: "stop" };
+export type BackgroundToCapture =
+  | { t: "start"; maskSelectors: string[] }
+  | { t: "snapshot" }
+  | { t: "stop" }
+  /** To a cross-origin frame: show your token to your parent frame's recorder. */
+  | { t: "announce" };
 export { CAPTURE_PORT, KEEPALIVE_MS, PRESENCE_PORT } from "./ports";
 
 export const PageToBackground = v.variant("t", [

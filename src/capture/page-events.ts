@@ -13,6 +13,8 @@ export const SHEET_EVENT = "glimpse-sheet";
 export const ADOPTED_EVENT = "glimpse-adopted";
 /** Custom rrweb event: a canvas's current picture. */
 export const CANVAS_EVENT = "glimpse-canvas";
+/** Custom rrweb event: a video's current frame (shown to the agent as its poster). */
+export const VIDEO_EVENT = "glimpse-video";
 /** Custom rrweb event: which options of a select are selected (multiple selects). */
 export const SELECT_EVENT = "glimpse-select";
 

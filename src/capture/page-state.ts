@@ -6,7 +6,7 @@
  */
 import { record } from "rrweb";
 import { isSensitiveField, maskValue, type MaskRules } from "./masking";
-import { ADOPTED_EVENT, CANVAS_EVENT, CHANGE_EVENT, diffRules, SELECT_EVENT, SHEET_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "./page-events";
+import { ADOPTED_EVENT, CANVAS_EVENT, CHANGE_EVENT, diffRules, SELECT_EVENT, SHEET_EVENT, VIDEO_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "./page-events";
 import { absolute, mapCssUrls } from "./urls";
 
 /** rrweb's incremental Input event (type 3, source 5). */
@@ -24,15 +24,22 @@ export interface PageStateOptions {
   flushMs?: number;
   /** At most one picture per canvas per this interval. */
   canvasMs?: number;
+  /** While a video plays, its current frame at this interval. */
+  videoMs?: number;
 }
 
 const MAX_CANVAS_URL = 4 * 1024 * 1024;
+/** Video frames are sent at most this wide (JPEG): enough to tell what plays, a few KB each. */
+const VIDEO_FRAME_WIDTH = 640;
 
 export class PageState {
   private readonly sheets = new Map<Element, string[]>();
   private readonly dirty = new Set<Node>();
   private readonly dirtyCanvases = new Set<HTMLCanvasElement>();
   private readonly canvasSent = new WeakMap<HTMLCanvasElement, string>();
+  private readonly playing = new Set<HTMLVideoElement>();
+  private readonly videoSent = new WeakMap<HTMLVideoElement, string>();
+  private videoTimer: ReturnType<typeof setInterval> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private canvasTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly abort = new AbortController();
@@ -49,10 +56,18 @@ export class PageState {
     };
     window.addEventListener("change", onSelect, options);
     window.addEventListener("input", onSelect, options);
+    // Media events do not bubble; a capturing listener on the window still hears them.
+    const onMedia = (event: Event) => {
+      const video = event.composedPath()[0];
+      if (video instanceof HTMLVideoElement) this.onVideo(video, event.type);
+    };
+    for (const type of ["play", "playing", "pause", "seeked", "loadeddata", "emptied"]) window.addEventListener(type, onMedia, options);
+    for (const video of document.querySelectorAll("video")) if (!video.paused) this.onVideo(video, "play");
   }
 
   stop(): void {
     this.abort.abort();
+    if (this.videoTimer) clearInterval(this.videoTimer);
     if (this.timer) clearTimeout(this.timer);
     if (this.canvasTimer) clearTimeout(this.canvasTimer);
   }
@@ -62,6 +77,55 @@ export class PageState {
     this.sheets.clear();
     for (const canvas of document.querySelectorAll("canvas")) this.dirtyCanvases.add(canvas);
     this.scheduleCanvases(0);
+    // After the snapshot's emit returns: rrweb takes custom events only once it is recording.
+    setTimeout(() => {
+      for (const video of document.querySelectorAll("video")) {
+        this.videoSent.delete(video);
+        this.video(video);
+      }
+    }, 0);
+  }
+
+  /**
+   * A video's frame is what the agent cannot load when the source is a stream (MSE, a camera,
+   * WebRTC) or too big to carry: one on every pause, seek or load, and at an interval while it plays.
+   */
+  private onVideo(video: HTMLVideoElement, type: string): void {
+    if (type === "play" || type === "playing") this.playing.add(video);
+    else if (type === "pause" || type === "emptied") this.playing.delete(video);
+    if (this.playing.size > 0) {
+      this.videoTimer ??= setInterval(() => {
+        for (const playing of this.playing) {
+          if (playing.isConnected && !playing.paused) this.video(playing);
+          else this.playing.delete(playing);
+        }
+        if (this.playing.size === 0 && this.videoTimer) {
+          clearInterval(this.videoTimer);
+          this.videoTimer = null;
+        }
+      }, this.options.videoMs ?? 2000);
+    }
+    if (type !== "play" && type !== "emptied") this.video(video);
+  }
+
+  private video(video: HTMLVideoElement): void {
+    const id = record.mirror.getId(video);
+    if (id < 0 || video.readyState < 2 || !video.videoWidth || !video.videoHeight) return;
+    if (isSensitiveField(video, this.options.rules)) return; // inside a masked element
+    const scale = Math.min(1, VIDEO_FRAME_WIDTH / video.videoWidth);
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(video.videoWidth * scale);
+    canvas.height = Math.round(video.videoHeight * scale);
+    let dataUrl: string;
+    try {
+      canvas.getContext("2d")?.drawImage(video, 0, 0, canvas.width, canvas.height);
+      dataUrl = canvas.toDataURL("image/jpeg", 0.8);
+    } catch {
+      return; // a cross-origin video without CORS: the page itself cannot read its pixels either
+    }
+    if (dataUrl.length > MAX_CANVAS_URL || this.videoSent.get(video) === dataUrl) return;
+    record.addCustomEvent<CanvasChange>(VIDEO_EVENT, { id, dataUrl });
+    this.videoSent.set(video, dataUrl);
   }
 
   private onChange(event: Event): void {
@@ -146,8 +210,8 @@ export class PageState {
       return; // tainted by a cross-origin image: the page itself cannot read it either
     }
     if (dataUrl.length > MAX_CANVAS_URL || this.canvasSent.get(canvas) === dataUrl) return;
-    this.canvasSent.set(canvas, dataUrl);
     record.addCustomEvent<CanvasChange>(CANVAS_EVENT, { id, dataUrl });
+    this.canvasSent.set(canvas, dataUrl);
   }
 }
 
@@ -189,16 +253,36 @@ export function stripMaskedResources(tag: string, attributes: Record<string, unk
   if (style) attributes.style = (attributes.style as string).replace(/url\([^)]*\)/g, "none");
 }
 
+/** rrweb's media state attributes: with them the replayer would try to play. */
+const MEDIA_STATE = ["autoplay", "rr_mediaState", "rr_mediaCurrentTime", "rr_mediaPlaybackRate", "rr_mediaMuted", "rr_mediaLoop", "rr_mediaVolume"];
+
+/**
+ * Audio and video are not played for the agent: a media file is rarely under the carry cap, a
+ * stream (MSE, camera, call) has no address at all, and a replayed element that tries to play
+ * logs errors in the agent's console. The agent sees the poster, then the current frame
+ * (PageState sends it as the poster). So no media address leaves the page, and nothing to carry.
+ */
+function stripMedia(live: Node, attributes: Record<string, unknown>): void {
+  if (live instanceof HTMLMediaElement) {
+    delete attributes.src;
+    for (const name of MEDIA_STATE) delete attributes[name];
+  } else if ((live instanceof HTMLSourceElement || live instanceof HTMLTrackElement) && live.parentElement instanceof HTMLMediaElement) {
+    delete attributes.src;
+  }
+}
+
 /**
  * Puts the live form state into serialised nodes, where rrweb keeps the HTML defaults: the checked
  * radio (not the one marked `checked` in the HTML), selected options (rrweb drops `selected` when
  * selects are masked), and makes `poster` absolute (rrweb leaves it relative). Masked selects keep
- * no selection, and masked elements keep no resource URLs.
+ * no selection, masked elements keep no resource URLs, and media no source (stripMedia).
  */
 export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
   if (node.type === 2 && node.attributes) {
     const tag = node.tagName ?? "";
     const attributes = node.attributes;
+    // The replayed page is sandboxed: an autofocus there only logs a warning in the agent's console.
+    if ("autofocus" in attributes) delete attributes.autofocus;
     const resource = RESOURCE_TAGS.has(tag) || (typeof attributes.style === "string" && attributes.style.includes("url("));
     // Only these few kinds of element are looked up; a large snapshot does not pay per node.
     const live = tag === "option" || resource ? record.mirror.getNode(node.id) : null;
@@ -213,6 +297,7 @@ export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
       } else if (live instanceof HTMLVideoElement && typeof attributes.poster === "string" && attributes.poster) {
         attributes.poster = absolute(attributes.poster, document.baseURI) ?? attributes.poster;
       }
+      stripMedia(live, attributes);
     }
     if (resource) stripMaskedResources(tag, attributes, live as Element | null, rules);
   }
@@ -225,5 +310,6 @@ export function fixAttributeChanges(changes: { id: number; attributes: Record<st
     if (!RESOURCE_ATTRIBUTES.some((name) => name in change.attributes) && !(typeof change.attributes.style === "string" && change.attributes.style.includes("url("))) continue;
     const live = record.mirror.getNode(change.id);
     if (live instanceof Element) stripMaskedResources(live.localName, change.attributes, live, rules);
+    if (live) stripMedia(live, change.attributes);
   }
 }

@@ -3,7 +3,7 @@
  * API): the injected entry (contents/capture/entry.ts) connects it to the background.
  */
 import { record } from "rrweb";
-import { MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
+import { isSensitiveField, MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
 import { fixAttributeChanges, fixSerialized, PageState } from "./page-state";
 
 export interface RecorderOptions {
@@ -17,6 +17,13 @@ export interface RecorderOptions {
 export interface Recorder {
   snapshot(): void;
   stop(): void;
+  /**
+   * The id, in this recording, of the iframe (here or in a same-origin subframe, or a shadow root)
+   * whose window is `win`; -1 when the recording has not (yet) sent it, or when the iframe is
+   * masked (its content is then never recorded). Queued events go first, so the id is known to
+   * the receiver before anything refers to it.
+   */
+  frameElementId(win: unknown): number;
 }
 
 const INPUT_KINDS = ["color", "date", "datetime-local", "email", "month", "number", "range", "search", "tel", "text", "time", "url", "week", "textarea", "select", "password"] as const;
@@ -67,6 +74,8 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     emit(event) {
       // rrweb serialises HTML defaults for form state; the agent must see the live state.
       if (event.type === 2) fixSerialized(event.data.node as Parameters<typeof fixSerialized>[0], rules);
+      // Media is not played for the agent (stripMedia in page-state.ts): its play/pause/seek events have no use there.
+      else if (event.type === 3 && event.data.source === 7) return;
       else if (event.type === 3 && event.data.source === 0) {
         for (const add of event.data.adds) fixSerialized(add.node as Parameters<typeof fixSerialized>[0], rules);
         fixAttributeChanges(event.data.attributes as Parameters<typeof fixAttributeChanges>[0], rules);
@@ -94,6 +103,14 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
   return {
     snapshot() {
       record.takeFullSnapshot(true);
+    },
+    frameElementId(win) {
+      flush();
+      for (const id of record.mirror.getIds()) {
+        const node = record.mirror.getNode(id) as HTMLIFrameElement | null;
+        if (node && (node.nodeName === "IFRAME" || node.nodeName === "FRAME") && node.contentWindow === win) return isSensitiveField(node, rules) ? -1 : id;
+      }
+      return -1;
     },
     stop() {
       pageState.stop();

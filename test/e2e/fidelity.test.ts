@@ -179,6 +179,15 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await expectPixels(alice, "canvas after redraw");
   });
 
+  it("video: a stream the agent cannot load shows its current frame, and follows the scene", async () => {
+    await page.goto(`${site.url}/video.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Camera check");
+    await expect.poll(() => replayed(alice, "return doc.getElementById('live')?.getAttribute('poster')?.slice(0, 15) ?? null"), { timeout: 20_000 }).toBe("data:image/jpeg");
+    await expectPixels(alice, "video after join");
+    await page.getByRole("button", { name: "Next scene" }).click();
+    await expectPixels(alice, "video after the scene changed");
+  });
+
   it("web components: shadow roots with adopted constructed sheets, changed by replaceSync and insertRule", async () => {
     await page.goto(`${site.url}/components.html`);
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Pricing");
@@ -186,6 +195,64 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await page.getByRole("button", { name: "Start sale" }).click();
     await expectPixels(alice, "components after the sale");
   });
+
+  it("frames: a third party's cross-origin widget, a frame nested in it, a cross-origin embed in a same-origin frame and a frame added later, live", async () => {
+    await page.goto(`${site.url}/frames.html`);
+    const widget = (body: string) => replayed(alice, `const w = doc.getElementById("widget")?.contentDocument; if (!w) return null; ${body}`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Order help");
+    await expect.poll(() => widget("return w.getElementById('widget-title')?.textContent ?? null"), { timeout: 20_000 }).toBe("Pay by card");
+    await expect.poll(() => widget("return w.getElementById('receipt')?.contentDocument?.getElementById('receipt-no')?.textContent ?? null"), { timeout: 20_000 }).toBe("R-2041");
+    const innerEmbed = "return doc.getElementById('same')?.contentDocument?.getElementById('inner-embed')?.contentDocument?.body?.textContent?.trim() ?? null";
+    await expect.poll(() => replayed(alice, innerEmbed), { timeout: 20_000 }).toBe("Third-party widget");
+    // Shown from what Glimpse carried: the replayed frames name no source for the agent's browser to load.
+    expect(await replayed(alice, "return [...doc.querySelectorAll('iframe')].map((f) => f.getAttribute('src'))")).toEqual([null, null, null]);
+    await expectPixels(alice, "frames after join");
+
+    // The visitor works inside the third party's frame.
+    const frame = page.frameLocator("#widget");
+    await frame.locator("#ref").pressSequentially("A-77");
+    await frame.locator("#number").pressSequentially("5500000000000004");
+    await frame.locator("#secret").pressSequentially("Hunter2-planted-pw");
+    await frame.getByLabel("Save card").check();
+    await frame.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => widget("return w.getElementById('status').textContent"), { timeout: 20_000 }).toBe("Confirmed for A-77");
+    expect(await widget("return [w.getElementById('ref').value, w.getElementById('save').checked]")).toEqual(["A-77", true]);
+    expect(await widget("return [w.getElementById('number').value, w.getElementById('secret').value]")).not.toContain("5500000000000004");
+    await expectPixels(alice, "frames after the visitor's input");
+
+    // A frame added after the join gets its recorder too.
+    await page.getByRole("button", { name: "Show map" }).click();
+    await expect.poll(() => replayed(alice, "return doc.getElementById('late')?.contentDocument?.body?.textContent?.trim() ?? null"), { timeout: 20_000 }).toBe("Third-party widget");
+    await expectPixels(alice, "frames after a new frame");
+
+    const relayed = server.inbound.join("\n");
+    for (const secret of SECRETS) expect(relayed).not.toContain(secret);
+    // The frame inside a masked element: nothing of its content was sent, and it shows empty.
+    expect(relayed).not.toContain("SECRET-FRAME-4471");
+    expect(await replayed(alice, "return doc.getElementById('masked')?.contentDocument?.body?.textContent ?? ''")).toBe("");
+  });
+
+  // Pages from public sources (test/fidelity/pages/public/SOURCE.md), unchanged.
+  const TODO_TOGGLE = { preact: ".todo-list .toggle", lit: ".todo-list .toggle", "web-components": ".toggle-todo-input" };
+  for (const [app, toggle] of Object.entries(TODO_TOGGLE)) {
+    it(`a public page, TodoMVC ${app} (tastejs/todomvc): after the join, and after adding todos (input cleared by script) and completing one`, async () => {
+      await page.goto(`${site.url}/public/todomvc-${app}/index.html`);
+      const input = page.getByPlaceholder("What needs to be done?");
+      await input.waitFor();
+      const title = await page.title();
+      await expect.poll(() => replayed(alice, "return doc.title"), { timeout: 20_000 }).toBe(title);
+      await expectPixels(alice, `todomvc-${app} after join`);
+
+      for (const todo of ["Call the bank", "Send the invoice"]) {
+        await input.pressSequentially(todo);
+        await input.press("Enter");
+      }
+      await expect.poll(() => input.inputValue()).toBe("");
+      await page.locator(toggle).first().check();
+      expect(await page.locator(toggle).evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).checked))).toEqual([true, false]);
+      await expectPixels(alice, `todomvc-${app} after the visitor's input`);
+    });
+  }
 
   it("keeps the session on a page with a 50 MB image and a third party's embed: the cap applies, the agent sees a placeholder and a note", async () => {
     await page.goto(`${site.url}/big-image.html`);
@@ -197,8 +264,9 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await expect.poll(() => replayed(alice, "const img = doc.getElementById('huge'); return img.complete && img.naturalWidth"), { timeout: 20_000 }).toBe(320);
     expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
     expect(server.app.hub.registry.size).toBe(1);
-    // The embed keeps its place, empty: the agent's browser does not load the third party.
-    expect(await replayed(alice, "const f = doc.getElementById('embed'); return f !== null && !f.getAttribute('src') && f.clientHeight")).toBe(60);
+    // The third party's embed is shown from what Glimpse carried; the agent's browser does not load it.
+    await expect.poll(() => replayed(alice, "return doc.getElementById('embed')?.contentDocument?.body?.textContent?.trim() ?? null"), { timeout: 20_000 }).toBe("Third-party widget");
+    expect(await replayed(alice, "const f = doc.getElementById('embed'); return !f.getAttribute('src') && f.clientHeight")).toBe(60);
   });
 
   it("the agent's browser asked no origin but the Glimpse server for anything, all session long, and logged nothing amiss", () => {

@@ -114,6 +114,22 @@ describe("fidelity with a Firefox ESR visitor", () => {
       return match ? pixels(match[1]!) : null;
     };
     await expect.poll(shown, { timeout: 20_000 }).toBe(picture);
+  });
+
+  it("cross-origin frames, nested and inside a same-origin frame, are shown and follow the visitor's input", async () => {
+    await page.goto(`${site.url}/frames.html`);
+    await waitHeading("Order help");
+    const widget = (body: string) => replayed(alice, `const w = doc.getElementById("widget")?.contentDocument; if (!w) return null; ${body}`);
+    await expect.poll(() => widget("return w.getElementById('receipt')?.contentDocument?.getElementById('receipt-no')?.textContent ?? null"), { timeout: 20_000 }).toBe("R-2041");
+    const innerEmbed = "return doc.getElementById('same')?.contentDocument?.getElementById('inner-embed')?.contentDocument?.body?.textContent?.trim() ?? null";
+    await expect.poll(() => replayed(alice, innerEmbed), { timeout: 20_000 }).toBe("Third-party widget");
+    const frame = page.frames().find((candidate) => candidate.url().endsWith("/frame-widget.html"))!;
+    await frame.type("#ref", "FX-9");
+    await frame.type("#secret", "Firefox-frame-pw");
+    await frame.click("#confirm");
+    await expect.poll(() => widget("return w.getElementById('status').textContent"), { timeout: 20_000 }).toBe("Confirmed for FX-9");
+    expect(await widget("return w.getElementById('ref').value")).toBe("FX-9");
+    expect(server.inbound.join("\n")).not.toContain("Firefox-frame-pw");
     expect(watch.blocked).toEqual([]);
     expect(watch.noise).toEqual([]);
   });

@@ -87,7 +87,7 @@ export async function startSite(): Promise<Site> {
         return response.end();
       }
       body = readFileSync(file);
-      if ([".html", ".css"].includes(extname(file))) body = Buffer.from(body.toString("utf8").replaceAll("THIRD_PARTY", origins[1]!));
+      if ([".html", ".css"].includes(extname(file))) body = Buffer.from(body.toString("utf8").replaceAll("THIRD_PARTY", origins[1]!).replaceAll("FIRST_PARTY", origins[0]!));
     }
     // The third party's stylesheet comes without CORS, like most: the page can use it, scripts cannot read it.
     if (path === "/assets/third.css") delete headers["access-control-allow-origin"];
