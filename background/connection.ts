@@ -30,7 +30,7 @@ export class ServerConnection {
    * Open a fresh connection (closing any previous one). A one-click session presents the
    * visitor's identity; a resumed session proves itself with its resume token instead.
    */
-  async open(resume: Resume, identity: Identity | null = null): Promise<void> {
+  async open(resume: Resume, identity: Credentials | null = null): Promise<void> {
     this.closeSocket();
     const [url, groupId] = await Promise.all([this.deps.socketUrl(), this.deps.groupId()]);
     const hello: VisitorToServer = {
@@ -111,10 +111,14 @@ export class ServerConnection {
   }
 }
 
-export function identityFields(identity: Identity) {
+/** A linked identity, or (one-click session) the ticket of the request the visitor accepted. */
+export type Credentials = Identity & { ticket?: string };
+
+export function identityFields(identity: Credentials) {
   return {
     visitorId: identity.visitorId,
-    ...(identity.token ? { token: identity.token } : {}),
+    // A ticket proves what the presence connection proved: the token (which may have expired since) is not sent again.
+    ...(identity.ticket ? { ticket: identity.ticket } : identity.token ? { token: identity.token } : {}),
     ...(identity.name ? { name: identity.name } : {}),
     ...(identity.email ? { email: identity.email } : {}),
   };

@@ -15,7 +15,7 @@ export interface ControllerDeps {
   save: (state: VisitorState) => Promise<void>;
   connection: () => ServerConnection;
   /** The visitor identity linked to a site, for one-click sessions. */
-  identity: (site: string) => Promise<Identity | null>;
+  identity: (site: string) => Promise<(Identity & { ticket?: string }) | null>;
   capture: Capture;
   history: {
     start: (entry: { sessionKey: string; keyType: "random" | "visitor"; site: string; startedAt: number }) => Promise<void>;

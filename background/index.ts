@@ -26,11 +26,17 @@ const capture: Capture = new Capture({
   send: (message) => connection.send(message),
 });
 
+/** Tickets of accepted share requests, by site, taken by the one-click session's hello. */
+const tickets = new Map<string, string>();
+
 const presence: Presence = new Presence({
   identities: loadIdentities,
   socketUrl,
   groupId,
-  onAccepted: (tabId, site) => void controller.dispatch({ type: "share", tabId, site, keyType: "visitor" }),
+  onAccepted: (tabId, site, ticket) => {
+    tickets.set(site, ticket);
+    void controller.dispatch({ type: "share", tabId, site, keyType: "visitor" });
+  },
   changed: () => broadcast(),
 });
 
@@ -38,7 +44,13 @@ const controller: Controller = new Controller({
   load: loadVisitorState,
   save: saveVisitorState,
   connection: () => connection,
-  identity: async (site) => (await loadIdentities())[site] ?? null,
+  identity: async (site) => {
+    const identity = (await loadIdentities())[site] ?? null;
+    const ticket = tickets.get(site);
+    tickets.delete(site);
+    // The accepted request's ticket stands for the identity proven on the presence connection.
+    return identity && ticket ? { ...identity, ticket } : identity;
+  },
   capture,
   history: {
     start: (entry) => historyStart(entry),

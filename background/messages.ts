@@ -110,8 +110,7 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
         if (!origin || sender.tab === undefined) return { ok: false, error: glimpseError("INVALID_STATE", "Only a page can link its visitor.") };
         await saveIdentity(origin, request.identity);
         if (request.ui) await setCustomUi(origin, request.ui === "none");
-        if (request.identity) await presence.reconcile();
-        else await presence.loggedOut(origin);
+        await presence.identitiesChanged();
         changed();
         return OK;
       }
@@ -120,8 +119,7 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
         const origin = httpOrigin(request.origin);
         if (!origin) return { ok: false, error: glimpseError("PERMISSION_DENIED") };
         await saveIdentity(origin, request.visitorId ? { visitorId: request.visitorId, token: null, name: null, email: null, source: "manual" } : null);
-        if (request.visitorId) await presence.reconcile();
-        else await presence.loggedOut(origin);
+        await presence.identitiesChanged();
         changed();
         return OK;
       }

@@ -4,6 +4,7 @@ import * as v from "valibot";
 import { Identity } from "~src/identity";
 import { applyPolicy, STORAGE, type ManagedKey, type Settings } from "~src/settings";
 import { INITIAL_STATE, isVisitorState, type VisitorState } from "~src/visitor/machine";
+import type { ShownRequest } from "~src/presence/machine";
 
 async function loadLocalSettings(): Promise<Settings> {
   const { settings } = STORAGE;
@@ -86,4 +87,18 @@ export async function setCustomUi(origin: string, custom: boolean): Promise<void
   if (custom) origins.add(origin);
   else origins.delete(origin);
   await browser.storage.local.set({ [STORAGE.customUiOrigins.key]: [...origins] });
+}
+
+/** The share request whose overlay a tab shows (src/presence/machine.ts). */
+
+export async function loadShownRequest(): Promise<ShownRequest | null> {
+  const key = STORAGE.shareRequest.key;
+  const value = (await browser.storage.session.get(key))[key] as Partial<ShownRequest> | undefined;
+  return value && typeof value.id === "string" && typeof value.tabId === "number" && typeof value.agent === "string" ? (value as ShownRequest) : null;
+}
+
+export async function saveShownRequest(request: ShownRequest | null): Promise<void> {
+  const key = STORAGE.shareRequest.key;
+  if (request) await browser.storage.session.set({ [key]: request });
+  else await browser.storage.session.remove(key);
 }

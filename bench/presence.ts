@@ -48,7 +48,7 @@ export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ??
   const sockets: WebSocket[] = [];
 
   const connect = (i: number, attempt = 0) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/visitor`, { perMessageDeflate: false });
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/visitor`, { perMessageDeflate: false, headers: { Origin: "chrome-extension://glimpsebenchglimpsebenchglimpsebe" } });
     sockets[i] = socket;
     socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" })));
     socket.on("message", (data) => {

@@ -52,7 +52,8 @@ function next(socket: WebSocket, t: string): Promise<Record<string, unknown>> {
 
 async function glimpseSession(port: number, cookie: string, agents: number): Promise<Session> {
   const base = `ws://127.0.0.1:${port}`;
-  const v = await wsOpen(`${base}/ws/visitor`);
+  // As the extension does: the visitor endpoint refuses a connection without Origin.
+  const v = await wsOpen(`${base}/ws/visitor`, { Origin: "chrome-extension://glimpsebenchglimpsebenchglimpsebe" });
   v.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench" }));
   await next(v, "welcome");
   v.send(JSON.stringify({ t: "startSession", keyType: "random", site: "https://bench.test" }));

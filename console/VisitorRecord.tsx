@@ -3,12 +3,17 @@ import type { ServerToAgent } from "~src/protocol";
 import { t } from "./t";
 
 export type Presence = Extract<ServerToAgent, { t: "visitorPresence" }>;
-export type TermsState = "idle" | "sent" | "displayed" | "declined" | "accepted";
+export type ShareRequest = Extract<ServerToAgent, { t: "shareRequest" }>;
+
+const OPEN = new Set(["pending", "displayed", "accepted"]);
 
 export interface VisitorRecordProps {
   visitorId: string | null;
   presence: Presence | null;
-  terms: TermsState;
+  /** The visitor's latest share request (anyone's), as the server last told. */
+  request: ShareRequest | null;
+  /** This console's agent. */
+  me: string;
   error: string | null;
   connected: boolean;
   onLookup: (visitorId: string) => void;
@@ -16,8 +21,9 @@ export interface VisitorRecordProps {
   onCancel: () => void;
 }
 
-export function VisitorRecord({ visitorId, presence, terms, error, connected, onLookup, onStart, onCancel }: VisitorRecordProps) {
-  const waiting = terms === "sent" || terms === "displayed" || terms === "accepted";
+export function VisitorRecord({ visitorId, presence, request, me, error, connected, onLookup, onStart, onCancel }: VisitorRecordProps) {
+  const open = request !== null && OPEN.has(request.state);
+  const mine = request !== null && request.agent === me;
   return (
     <main>
       <form
@@ -40,7 +46,12 @@ export function VisitorRecord({ visitorId, presence, terms, error, connected, on
           <p data-testid="presence-state">
             <span class={`dot ${presence?.online ? "on" : "off"}`} />
             {presence?.online ? t("online") : t("offline")}
-            {presence && <span class={`badge ${presence.verified ? "verified" : ""}`}>{presence.verified ? t("verified") : t("unverified")}</span>}
+            {presence && (
+              <>
+                {t("presenceSeparator")}
+                <span class={`badge ${presence.verified ? "verified" : ""}`}>{presence.verified ? t("verified") : t("unverified")}</span>
+              </>
+            )}
           </p>
           {presence?.online && presence.page && (
             <p data-testid="presence-page">
@@ -49,13 +60,20 @@ export function VisitorRecord({ visitorId, presence, terms, error, connected, on
               {!presence.visible && <span class="muted"> {t("backgroundTab")}</span>}
             </p>
           )}
-          <button disabled={!connected || !presence?.online || waiting} onClick={onStart}>
+          <button disabled={!connected || !presence?.online || open} onClick={onStart}>
             {t("startScreenShare")}
           </button>
-          {waiting && terms !== "accepted" && (
+          {mine && (request.state === "pending" || request.state === "displayed") && (
             <button class="plain" onClick={onCancel}>{t("cancel")}</button>
           )}
-          {terms !== "idle" && <p role="status" data-testid="terms-state" class={terms === "declined" ? "error" : "info"}>{t(`terms_${terms as Exclude<TermsState, "idle">}`)}</p>}
+          {request && mine && (
+            <p role="status" data-testid="terms-state" class={["declined", "expired", "failed"].includes(request.state) ? "error" : "info"}>
+              {t(`request_${request.state}`)}
+            </p>
+          )}
+          {request && !mine && open && (
+            <p role="status" data-testid="terms-state" class="info">{t("requestByOther", { agent: request.agent, state: request.state })}</p>
+          )}
           {error && <p class="error" role="alert">{error}</p>}
         </section>
       )}

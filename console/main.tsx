@@ -7,13 +7,27 @@ import { t } from "./t";
 import { me, signIn, signOut, type AgentInfo } from "./api";
 import { AgentSocket } from "./socket";
 import { Viewer, type ViewerHandle } from "./Viewer";
-import { VisitorRecord, type Presence, type TermsState } from "./VisitorRecord";
+import { VisitorRecord, type Presence, type ShareRequest } from "./VisitorRecord";
 
-/** `#/visitor/<id>` is the visitor record (what a CRM links to); anything else is join-by-key. */
-function route(): { view: "key" } | { view: "visitor"; visitorId: string | null } {
-  const match = /^#\/visitor(?:\/(.+))?$/.exec(location.hash);
-  if (!match) return { view: "key" };
-  return { view: "visitor", visitorId: match[1] ? decodeURIComponent(match[1]) : null };
+/**
+ * `#/visitor/<id>` is the visitor record (what a CRM links to); anything else is join-by-key.
+ * While a session is live the address names it (`#/visitor/<id>/live`, `#/session/<key>`), so a
+ * reloaded console rejoins it.
+ */
+type Route = { view: "key"; live: string | null } | { view: "visitor"; visitorId: string | null; live: boolean };
+
+function route(): Route {
+  const session = /^#\/session\/(\d+)$/.exec(location.hash);
+  if (session) return { view: "key", live: session[1]! };
+  const match = /^#\/visitor(?:\/([^/]+))?(\/live)?$/.exec(location.hash);
+  if (!match) return { view: "key", live: null };
+  return { view: "visitor", visitorId: match[1] ? decodeURIComponent(match[1]) : null, live: Boolean(match[1] && match[2]) };
+}
+
+/** Name the live session in the address (or, at its end, the page it was started from) without a navigation. */
+function showLiveInAddress(live: { key: string; oneClick: boolean } | null, visitorId: string | null): void {
+  const hash = live ? (live.oneClick ? `#/visitor/${encodeURIComponent(live.key)}/live` : `#/session/${live.key}`) : visitorId ? `#/visitor/${encodeURIComponent(visitorId)}` : "#/";
+  if (location.hash !== hash) history.replaceState(null, "", hash);
 }
 
 function useRoute() {
@@ -78,20 +92,22 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   const viewer = useRef<ViewerHandle | null>(null);
   const pending = useRef<unknown[][]>([]);
   const socketRef = useRef<AgentSocket | null>(null);
-  const liveKey = useRef<string | null>(null);
-  const liveOneClick = useRef(false);
   const page = useRoute();
+  // A reloaded console picks up the session its address names (rejoined on welcome).
+  const initial = useRef(route()).current;
+  const liveKey = useRef<string | null>(initial.view === "key" ? initial.live : initial.live ? initial.visitorId : null);
+  const liveOneClick = useRef(initial.view === "visitor" && initial.live);
   const watched = page.view === "visitor" ? page.visitorId : null;
   const watchedRef = useRef<string | null>(null);
   watchedRef.current = watched;
   const [presence, setPresence] = useState<Presence | null>(null);
-  const [terms, setTerms] = useState<TermsState>("idle");
+  const [request, setRequest] = useState<ShareRequest | null>(null);
   const [recordError, setRecordError] = useState<string | null>(null);
 
   // Follow the visitor on the record page: presence updates live while it is open.
   useEffect(() => {
     setPresence(null);
-    setTerms("idle");
+    setRequest(null);
     setRecordError(null);
     if (!watched || !connected) return;
     socketRef.current?.send({ t: "watchVisitor", visitorId: watched });
@@ -113,15 +129,14 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         case "visitorPresence":
           if (message.visitorId === watchedRef.current) setPresence(message);
           return;
-        case "terms":
-          if (message.visitorId === watchedRef.current) setTerms(message.status);
-          return;
-        case "waiting":
+        case "shareRequest":
+          if (message.visitorId === watchedRef.current) setRequest(message);
           return;
         case "joined":
           liveKey.current = message.sessionKey;
           liveOneClick.current = message.keyType === "visitor";
-          setTerms("idle");
+          showLiveInAddress({ key: message.sessionKey, oneClick: liveOneClick.current }, watchedRef.current);
+          setRequest(null);
           setNotice(null);
           return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: false, agents: [], skipped: 0 });
         case "frames":
@@ -147,18 +162,18 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           return setLive((l) => l && { ...l, agents: message.agents });
         case "sessionEnded":
           liveKey.current = null;
+          showLiveInAddress(null, watchedRef.current);
           setLive(null);
           return setNotice({ kind: "info", text: t("sessionEnded", { reason: t(`agentEnd_${message.reason}`) }) });
         case "error":
           if (message.code === "NOT_AUTHORIZED") return onSignedOut();
-          if (message.code === "VISITOR_OFFLINE") {
-            setTerms("idle");
-            socketRef.current?.send({ t: "cancelWait" });
-            return setRecordError(t(`error_${message.code}`));
+          if (message.code === "VISITOR_OFFLINE" || message.code === "REQUEST_PENDING" || message.code === "REQUEST_NOT_FOUND") {
+            return setRecordError(message.message || t(`error_${message.code}`));
           }
           if (liveKey.current && (message.code === "KEY_NOT_FOUND" || message.code === "KEY_EXPIRED")) {
             // The session we were rejoining is gone.
             liveKey.current = null;
+            showLiveInAddress(null, watchedRef.current);
             setLive(null);
           }
           return setNotice({ kind: "error", text: t(`error_${message.code}`) });
@@ -215,7 +230,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <span>{liveOneClick.current ? t("oneClickLabel", { visitor: live.sessionKey }) : t("sessionLabel", { key: live.sessionKey })}</span>
             <span data-testid="visitor-connection"><span class={`dot ${live.visitorConnected ? "on" : "off"}`} />{live.visitorConnected ? t("visitorConnected") : t("visitorReconnecting")}</span>
             <span data-testid="agents">{t("agents", { names: live.agents.join(", ") || agent.username })}</span>
-            <button class="plain" onClick={() => { liveKey.current = null; socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
+            <button class="plain" onClick={() => { liveKey.current = null; showLiveInAddress(null, watched); socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
           {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
@@ -227,7 +242,8 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           <VisitorRecord
             visitorId={watched}
             presence={presence}
-            terms={terms}
+            request={request}
+            me={agent.username}
             error={recordError}
             connected={connected}
             onLookup={(id) => (location.hash = `#/visitor/${encodeURIComponent(id)}`)}
@@ -235,14 +251,9 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
               setRecordError(null);
               setNotice(null);
               pending.current = [];
-              setTerms("sent");
-              socketRef.current?.send({ t: "showTerms", visitorId: watched! });
-              socketRef.current?.send({ t: "joinVisitor", visitorId: watched! });
+              socketRef.current?.send({ t: "requestShare", visitorId: watched! });
             }}
-            onCancel={() => {
-              setTerms("idle");
-              socketRef.current?.send({ t: "cancelWait" });
-            }}
+            onCancel={() => socketRef.current?.send({ t: "cancelRequest", visitorId: watched! })}
           />
         </>
       ) : (

@@ -95,7 +95,9 @@ function onPresenceMessage(message: BackgroundToPage): void {
     terms = { agent: message.agent, groupName: message.groupName };
     postToPage({ glimpse: 1, event: "PresenceShowTerms" });
     draw();
-    presencePort?.send({ t: "terms", status: "displayed" });
+    // "displayed" once the dialog is on screen: after the next frame is painted (in a background
+    // tab, only when the visitor looks at it).
+    requestAnimationFrame(() => setTimeout(() => terms && presencePort?.send({ t: "terms", status: "displayed" }), 0));
   } else {
     terms = null;
     draw();

@@ -3,6 +3,7 @@ import { normalizeKey } from "../src/keys";
 import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { joinSession } from "./join";
+import { requestMessage } from "./request-events";
 import { retryMessage } from "./limits";
 import { send, sendError, type Peer } from "./peer";
 import type { Agent } from "./store";
@@ -26,23 +27,33 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string):
           sendError(peer, "INTERNAL");
         });
         return;
-      case "watchVisitor":
-        return hub.presence.watch(peer, group, message.visitorId);
+      case "watchVisitor": {
+        hub.presence.watch(peer, group, message.visitorId);
+        // The record shows the visitor's open request, whoever asked; a reloaded console gets its own back.
+        const open = hub.requests.reattach(group, message.visitorId, agent.username, peer) ?? hub.requests.current(group, message.visitorId);
+        if (open) send(peer, requestMessage(open));
+        return;
+      }
       case "unwatchVisitor":
         return hub.presence.unwatch(peer, group, message.visitorId);
-      case "showTerms": {
-        const text = JSON.stringify({ t: "signal", type: "showterms", agent: agent.username });
-        if (!hub.presence.signal(group, message.visitorId, text)) return sendError(peer, "VISITOR_OFFLINE");
-        return hub.presence.toWatchers(group, message.visitorId, JSON.stringify({ t: "terms", visitorId: message.visitorId, status: "sent" }));
+      case "requestShare": {
+        if (!hub.presence.isOnline(group, message.visitorId)) return sendError(peer, "VISITOR_OFFLINE");
+        const verified = hub.presence.snapshot(group, message.visitorId).verified;
+        const result = hub.requests.create(group, message.visitorId, agent.username, peer, verified);
+        if ("code" in result) return sendError(peer, result.code, `${result.by} has already asked this visitor to share. You can ask once that request is answered, cancelled or expires.`);
+        if (!result.created) send(peer, requestMessage(result.request));
+        return;
       }
+      case "cancelRequest":
+        if (!hub.requests.cancel(group, message.visitorId, agent.username)) return sendError(peer, "REQUEST_NOT_FOUND");
+        return;
       case "joinVisitor": {
         const found = hub.registry.lookup(group, message.visitorId, "visitor");
-        if ("session" in found) return joinSession(hub, found.session, peer, agent.username);
-        hub.registry.wait(group, message.visitorId, peer, agent.username);
-        return send(peer, { t: "waiting", visitorId: message.visitorId });
+        if (!("session" in found) || found.session.allowedAgent !== agent.username) {
+          return sendError(peer, "KEY_NOT_FOUND", "You have no live session with this visitor (it ended, or another agent's request started it).");
+        }
+        return joinSession(hub, found.session, peer, agent.username);
       }
-      case "cancelWait":
-        return hub.registry.cancelWait(peer);
       case "leave":
         if (!current) return sendError(peer, "INVALID_STATE", "You are not in a session.");
         return hub.registry.leave(peer);
@@ -63,7 +74,6 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string):
       await hub.limits.joinFailed(agent.id, ip, key);
       return sendError(peer, found.code);
     }
-    hub.registry.cancelWait(peer);
     joinSession(hub, found.session, peer, agent.username);
   }
 
@@ -87,7 +97,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string):
     },
     greeted: () => greeted,
     onClose() {
-      hub.registry.cancelWait(peer);
+      hub.requests.agentGone(peer);
       hub.registry.leave(peer);
       hub.presence.agentGone(peer);
     },

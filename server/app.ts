@@ -18,6 +18,8 @@ import { registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
 import { signVisitorToken } from "./identity";
+import { requestChanged } from "./request-events";
+import { ShareRequests } from "./requests";
 import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
 import { SessionRegistry } from "./sessions";
@@ -77,7 +79,9 @@ export async function buildApp(options: AppOptions = {}) {
   const store = options.store ?? new Store(config.dbPath);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
   const limits = new Limits(options.limits);
-  const hub: Hub = { store, registry, presence: new PresenceRegistry(), limits, config, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  const presence = new PresenceRegistry();
+  const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
+  const hub: Hub = { store, registry, presence, requests, limits, config, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const app = Fastify({
@@ -132,7 +136,7 @@ export async function buildApp(options: AppOptions = {}) {
       const visitorId = request.query.visitorId ?? "";
       if (!group) return replyError(reply, 404, "UNKNOWN_GROUP");
       if (!VISITOR_ID_PATTERN.test(visitorId)) return replyError(reply, 400, "BAD_MESSAGE", "visitorId: 1-128 letters, digits or _@.+:-");
-      return { visitorId, token: await signVisitorToken(group, visitorId) };
+      return { visitorId, token: await signVisitorToken(group, visitorId, config.demoTokenTtlS) };
     });
   }
 
@@ -168,7 +172,7 @@ export async function buildApp(options: AppOptions = {}) {
     const origin = req.headers.origin;
     if (path === "/ws/visitor") {
       return wss.handleUpgrade(req, socket, head, (ws) => {
-        attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, counter: visitorCounter, heartbeat }, (peer) => visitorConnection(hub, peer));
+        attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, requireOrigin: true, counter: visitorCounter, heartbeat }, (peer) => visitorConnection(hub, peer));
       });
     }
     const agent = auth.agentFromHeaders(req.headers.authorization, req.headers.cookie);

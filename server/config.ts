@@ -32,6 +32,14 @@ export interface ServerConfig {
   trustProxy: number;
   /** Serve /demo/api/token, which signs visitor tokens for the demo group (the demo shop's "backend"). */
   demoTokens: number;
+  /** Lifetime of the demo shop's visitor tokens, in seconds. */
+  demoTokenTtlS: number;
+  /** Oldest visitor identity token (by its `iat`) the server accepts, in seconds. */
+  tokenMaxAgeS: number;
+  /** An unanswered share request expires after this long (and an accepted one must start within it). */
+  requestTtlMs: number;
+  /** A requesting console that closes (a reload) keeps its open request this long. */
+  agentGraceMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -44,6 +52,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pingMs: 20_000,
   agentSessionMs: 8 * 60 * 60_000,
   demoTokens: 1,
+  demoTokenTtlS: 5 * 60,
+  tokenMaxAgeS: 10 * 60,
+  requestTtlMs: 60_000,
+  agentGraceMs: 15_000,
   maxConnectionsPerIp: 100,
   helloTimeoutMs: 10_000,
   auditRetentionDays: 30,
@@ -63,6 +75,10 @@ const ENV: Record<keyof ServerConfig, string> = {
   pingMs: "GLIMPSE_PING_MS",
   agentSessionMs: "GLIMPSE_AGENT_SESSION_MS",
   demoTokens: "GLIMPSE_DEMO_TOKENS",
+  demoTokenTtlS: "GLIMPSE_DEMO_TOKEN_TTL_S",
+  tokenMaxAgeS: "GLIMPSE_TOKEN_MAX_AGE_S",
+  requestTtlMs: "GLIMPSE_REQUEST_TTL_MS",
+  agentGraceMs: "GLIMPSE_AGENT_GRACE_MS",
   maxConnectionsPerIp: "GLIMPSE_MAX_CONNECTIONS_PER_IP",
   helloTimeoutMs: "GLIMPSE_HELLO_TIMEOUT_MS",
   auditRetentionDays: "GLIMPSE_AUDIT_RETENTION_DAYS",

@@ -1,6 +1,7 @@
 import type { ServerConfig } from "./config";
 import type { Limits } from "./limits";
 import type { PresenceRegistry } from "./presence";
+import type { ShareRequests } from "./requests";
 import type { SessionRegistry } from "./sessions";
 import type { Store } from "./store";
 
@@ -9,6 +10,7 @@ export interface Hub {
   store: Store;
   registry: SessionRegistry;
   presence: PresenceRegistry;
+  requests: ShareRequests;
   limits: Limits;
   config: ServerConfig;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */

@@ -6,11 +6,9 @@ import { jwtVerify, SignJWT } from "jose";
 import type { ErrorCode } from "../src/errors";
 import type { Group } from "./store";
 
-export const TOKEN_MAX_AGE_S = 10 * 60;
-
 export type IdentityResult = { ok: true; verified: boolean } | { ok: false; code: ErrorCode; message: string };
 
-export async function verifyIdentity(group: Group, visitorId: string, token: string | undefined): Promise<IdentityResult> {
+export async function verifyIdentity(group: Group, visitorId: string, token: string | undefined, maxAgeS: number): Promise<IdentityResult> {
   if (!token) {
     return group.requireVerified
       ? { ok: false, code: "VERIFICATION_REQUIRED", message: "This group accepts only verified visitors: pass a token signed with the group secret." }
@@ -22,7 +20,7 @@ export async function verifyIdentity(group: Group, visitorId: string, token: str
       algorithms: ["HS256"],
       audience: group.id,
       subject: visitorId,
-      maxTokenAge: `${TOKEN_MAX_AGE_S}s`,
+      maxTokenAge: `${maxAgeS}s`,
       requiredClaims: ["exp", "iat", "sub", "aud"],
     });
     return payload.sub === visitorId ? { ok: true, verified: true } : { ok: false, code: "TOKEN_INVALID", message: "The token is for another visitor." };

@@ -1,7 +1,9 @@
 /**
  * Presence (one-click flow): which visitors are online, on which page, who watches them, and
  * signals to them. One browser per visitor ID is signalable — the most recent; the one before
- * gets presenceBlur. Signals to a visitor who is reconnecting are held for a few seconds.
+ * gets presenceBlur. A browser without a verified identity never displaces a verified one (it is
+ * refused: anyone can claim a visitor ID, only the site can sign it). Signals to a visitor who is
+ * reconnecting are held for a few seconds.
  */
 import type { Page } from "../src/protocol";
 import { send, type Peer } from "./peer";
@@ -11,6 +13,8 @@ interface Visitor {
   visitorId: string;
   /** Connected presence sockets, the signalable one last. */
   peers: Peer[];
+  /** Which of them proved the visitor's identity with a token. */
+  verifiedPeers: Set<Peer>;
   page: Page | null;
   visible: boolean;
   verified: boolean;
@@ -29,13 +33,16 @@ export class PresenceRegistry {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  connect(groupId: string, visitorId: string, peer: Peer, info: { verified: boolean; name: string | null }): void {
+  /** False (nothing changed) when an unverified browser would displace a verified one. */
+  connect(groupId: string, visitorId: string, peer: Peer, info: { verified: boolean; name: string | null }): boolean {
     const id = key(groupId, visitorId);
     let visitor = this.visitors.get(id);
+    if (visitor && !info.verified && visitor.verifiedPeers.size > 0) return false;
     if (!visitor) {
-      visitor = { groupId, visitorId, peers: [], page: null, visible: false, verified: info.verified, name: info.name };
+      visitor = { groupId, visitorId, peers: [], verifiedPeers: new Set(), page: null, visible: false, verified: info.verified, name: info.name };
       this.visitors.set(id, visitor);
     }
+    if (info.verified) visitor.verifiedPeers.add(peer);
     const previous = visitor.peers.at(-1);
     if (previous) send(previous, { t: "presenceBlur" });
     visitor.peers.push(peer);
@@ -45,17 +52,26 @@ export class PresenceRegistry {
     for (const pending of this.buffered.get(id)?.splice(0) ?? []) if (pending.until >= this.now()) peer.sendRaw(pending.text);
     this.buffered.delete(id);
     this.announce(visitor);
+    return true;
+  }
+
+  /** Whether this presence connection is the visitor's signalable browser (the one a request goes to). */
+  isSignalable(peer: Peer): boolean {
+    const visitor = this.byPeer.get(peer);
+    return visitor !== undefined && visitor.peers.at(-1) === peer;
   }
 
   update(peer: Peer, page: Page, visible: boolean): void {
     const visitor = this.byPeer.get(peer);
     if (!visitor) return;
-    // The signalable browser is the one the visitor uses now.
-    if (visible && visitor.peers.at(-1) !== peer) {
+    // The signalable browser is the one the visitor uses now (never an unverified one over a verified one).
+    const outranked = !visitor.verifiedPeers.has(peer) && visitor.verifiedPeers.size > 0;
+    if (visible && visitor.peers.at(-1) !== peer && !outranked) {
       const previous = visitor.peers.at(-1);
       visitor.peers = [...visitor.peers.filter((p) => p !== peer), peer];
       if (previous) send(previous, { t: "presenceBlur" });
     }
+    if (visitor.peers.at(-1) !== peer) return; // the page of a browser in the background is not shown
     visitor.page = page;
     visitor.visible = visible;
     this.announce(visitor);
@@ -66,6 +82,8 @@ export class PresenceRegistry {
     if (!visitor) return;
     this.byPeer.delete(peer);
     visitor.peers = visitor.peers.filter((p) => p !== peer);
+    visitor.verifiedPeers.delete(peer);
+    visitor.verified = visitor.peers.length > 0 && visitor.verifiedPeers.has(visitor.peers.at(-1)!);
     if (visitor.peers.length === 0) {
       visitor.page = null;
       visitor.visible = false;

@@ -25,6 +25,8 @@ export interface LiveSession {
   /** Resources the visitor's extension carried for the agents' view (memory only). */
   assets: SessionAssets;
   auditId: number;
+  /** One-click: the agent (username) whose accepted request started it; only they join it. */
+  allowedAgent: string | null;
   expiryTimer: NodeJS.Timeout | null;
   graceTimer: NodeJS.Timeout | null;
 }
@@ -47,8 +49,6 @@ export class SessionRegistry {
   private readonly byVisitor = new Map<Peer, LiveSession>();
   private readonly byAgent = new Map<Peer, LiveSession>();
   private readonly expired = new Map<string, number>();
-  private readonly waiters = new Map<string, Map<Peer, string>>();
-  private readonly waitingFor = new Map<Peer, string>();
   private readonly now: () => number;
   private readonly randomInt: RandomInt;
 
@@ -85,6 +85,7 @@ export class SessionRegistry {
       paused: false,
       assets: new SessionAssets(),
       auditId: this.options.store.auditStart({ groupId, sessionKey: key, keyType, site, startedAt: this.now() }),
+      allowedAgent: null,
       expiryTimer: null,
       graceTimer: null,
     };
@@ -114,42 +115,6 @@ export class SessionRegistry {
 
   ofAgent(peer: Peer): LiveSession | null {
     return this.byAgent.get(peer) ?? null;
-  }
-
-  /** An agent waits for a visitor's one-click session (after Start screen share). */
-  wait(groupId: string, visitorId: string, agent: Peer, username: string): void {
-    this.cancelWait(agent);
-    const waitId = id(groupId, visitorId, "visitor");
-    let set = this.waiters.get(waitId);
-    if (!set) this.waiters.set(waitId, (set = new Map()));
-    set.set(agent, username);
-    this.waitingFor.set(agent, waitId);
-  }
-
-  cancelWait(agent: Peer): void {
-    const waitId = this.waitingFor.get(agent);
-    if (waitId === undefined) return;
-    this.waitingFor.delete(agent);
-    this.waiters.get(waitId)?.delete(agent);
-    if (this.waiters.get(waitId)?.size === 0) this.waiters.delete(waitId);
-  }
-
-  /** The visitor declined: nobody waits any more, so no later session can auto-join. */
-  cancelWaitsFor(groupId: string, visitorId: string): Peer[] {
-    const waitId = id(groupId, visitorId, "visitor");
-    const agents = [...(this.waiters.get(waitId)?.keys() ?? [])];
-    for (const agent of agents) this.waitingFor.delete(agent);
-    this.waiters.delete(waitId);
-    return agents;
-  }
-
-  /** The agents waiting for this (just started) one-click session; they are no longer waiting. */
-  takeWaiters(session: LiveSession): [Peer, string][] {
-    const waitId = id(session.groupId, session.key, session.keyType);
-    const waiting = [...(this.waiters.get(waitId) ?? new Map<Peer, string>())];
-    this.waiters.delete(waitId);
-    for (const [agent] of waiting) this.waitingFor.delete(agent);
-    return waiting;
   }
 
   join(session: LiveSession, agent: Peer, username: string): void {

@@ -16,8 +16,14 @@ export interface SocketGuard {
   config: ServerConfig;
   ip: string;
   origin: string | undefined;
-  /** Origin patterns this endpoint accepts; an absent Origin (not a browser) is accepted. */
+  /** Origin patterns this endpoint accepts. */
   allowedOrigins: string[];
+  /**
+   * Refuse a connection without Origin (ORIGIN_REQUIRED). The visitor endpoint does: its only
+   * client is the extension, whose browser always sends one; a script without Origin could
+   * otherwise pose as any visitor. The agent endpoint admits API-token clients (CRM back ends).
+   */
+  requireOrigin?: boolean;
   counter: ConnectionCounter;
   heartbeat: Heartbeat;
 }
@@ -46,6 +52,7 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
     socket.send(errorText(code));
     socket.close(closeCode, code);
   };
+  if (guard.origin === undefined && guard.requireOrigin) return refuse("ORIGIN_REQUIRED", 4403);
   if (guard.origin !== undefined && !guard.allowedOrigins.some((pattern) => matchesPattern(pattern, guard.origin!))) {
     return refuse("FORBIDDEN_ORIGIN", 4403);
   }

@@ -1,11 +1,14 @@
 /**
  * A visitor's connection. role "session": hello (or resume), start a session, stream frames, end.
- * role "presence" (one-click): hello with a visitor ID, page updates, answers to agents' signals.
+ * role "presence" (one-click): hello with a visitor ID, page updates, answers to share requests.
+ * A one-click session starts on a session connection that presents the ticket its presence
+ * connection got for accepting (server/requests.ts): the identity proven there is not proven again.
  */
 import { parseVisitorMessage, PROTOCOL_VERSION, type VisitorToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { verifyIdentity } from "./identity";
 import { joinSession } from "./join";
+import type { ShareRequest } from "./requests";
 import { send, sendError, type Peer } from "./peer";
 import type { Group } from "./store";
 
@@ -16,6 +19,9 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
   let group: Group | null = null;
   let visitorId: string | null = null;
   let role: "presence" | "session" = "session";
+  let verified = false;
+  /** The accepted share request this session connection starts (from its ticket). */
+  let accepted: ShareRequest | null = null;
 
   async function onHello(message: Hello): Promise<void> {
     if (message.v !== PROTOCOL_VERSION) {
@@ -28,9 +34,16 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
       return peer.close(4004, "UNKNOWN_GROUP");
     }
     role = message.role ?? "session";
-    let verified = false;
-    if (message.visitorId) {
-      const identity = await verifyIdentity(found, message.visitorId, message.token);
+    if (message.ticket) {
+      accepted = role === "session" ? hub.requests.redeem(found.id, message.ticket) : null;
+      if (!accepted) {
+        sendError(peer, "TICKET_INVALID");
+        return peer.close(4003, "TICKET_INVALID");
+      }
+      visitorId = accepted.visitorId;
+      verified = accepted.verified;
+    } else if (message.visitorId) {
+      const identity = await verifyIdentity(found, message.visitorId, message.token, hub.config.tokenMaxAgeS);
       if (phase === "closed") return;
       if (!identity.ok) {
         sendError(peer, identity.code, identity.message);
@@ -42,10 +55,20 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
       sendError(peer, "NOT_LINKED");
       return peer.close(4003, "NOT_LINKED");
     }
+    if (role === "presence" && visitorId && !hub.presence.connect(found.id, visitorId, peer, { verified, name: message.name ?? null })) {
+      sendError(peer, "VISITOR_VERIFIED_ELSEWHERE");
+      return peer.close(4003, "VISITOR_VERIFIED_ELSEWHERE");
+    }
     group = found;
     phase = "ready";
     send(peer, { t: "welcome", v: PROTOCOL_VERSION, group: { id: found.id, name: found.name }, visitorId, verified });
-    if (role === "presence" && visitorId) hub.presence.connect(found.id, visitorId, peer, { verified, name: message.name ?? null });
+    if (role === "presence" && visitorId) {
+      // A browser that (re)connects gets the request still waiting for an answer (e.g. after a worker restart).
+      const open = hub.requests.current(found.id, visitorId);
+      if (open && (open.state === "pending" || open.state === "displayed") && hub.presence.isSignalable(peer)) {
+        send(peer, { t: "shareRequest", id: open.id, agent: open.agent, expiresAt: open.expiresAt });
+      }
+    }
     if (message.resume) {
       const session = hub.registry.resume(found.id, message.resume.sessionKey, message.resume.token, peer);
       if (!session) return sendError(peer, "RESUME_FAILED");
@@ -62,25 +85,36 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
       if (role !== "presence") return sendError(peer, "INVALID_STATE", "presence is sent on a presence connection.");
       return hub.presence.update(peer, { url: message.url, title: message.title }, message.visible);
     }
-    if (message.t === "signalAgent") {
-      if (!visitorId) return sendError(peer, "NOT_LINKED");
-      hub.presence.toWatchers(groupId, visitorId, JSON.stringify({ t: "terms", visitorId, status: message.status }));
-      if (message.status === "declined") hub.registry.cancelWaitsFor(groupId, visitorId);
+    if (message.t === "requestAnswer") {
+      if (role !== "presence" || !visitorId) return sendError(peer, "INVALID_STATE", "Answers come on the presence connection.");
+      // Only the browser the request went to answers (not one in the background, not another claimant).
+      if (!hub.presence.isSignalable(peer)) return sendError(peer, "REQUEST_NOT_FOUND", "This browser is not the one the request went to.");
+      const result = hub.requests.answer(groupId, visitorId, message.id, message.status, verified);
+      if ("code" in result) return sendError(peer, result.code);
+      if (message.status === "accepted") send(peer, { t: "requestAccepted", id: result.request.id, ticket: result.request.ticket! });
       return;
     }
     const session = hub.registry.ofVisitor(peer);
     if (message.t === "startSession") {
       if (role !== "session") return sendError(peer, "INVALID_STATE", "Sessions start on a session connection.");
       if (session) return sendError(peer, "INVALID_STATE", "This connection already has a live session.");
+      const request = accepted;
       if (message.keyType === "visitor") {
         if (!visitorId) return sendError(peer, "NOT_LINKED");
+        // Only an accepted request starts a session keyed by the visitor (and so can replace one).
+        if (!request) return sendError(peer, "TICKET_INVALID", "A one-click session starts only from an accepted share request.");
         const existing = hub.registry.lookup(groupId, visitorId, "visitor");
         if ("session" in existing) hub.registry.end(existing.session, "visitor_stopped");
       }
-      const created = hub.registry.create(groupId, group!.keyLength, message.keyType, message.site, peer, visitorId ?? undefined);
+      const created = hub.registry.create(groupId, group!.keyLength, message.keyType, message.site, peer, message.keyType === "visitor" ? visitorId! : undefined);
       send(peer, { t: "sessionStarted", sessionKey: created.key, keyType: created.keyType, resumeToken: created.resumeToken });
-      // The agents who clicked Start screen share join by themselves.
-      for (const [agent, username] of hub.registry.takeWaiters(created)) joinSession(hub, created, agent, username);
+      if (message.keyType === "visitor" && request) {
+        accepted = null;
+        // Bound to the request: its agent joins now (or rejoins after a reload); no one else.
+        created.allowedAgent = request.agent;
+        hub.requests.started(request);
+        if (request.agentPeer) joinSession(hub, created, request.agentPeer as typeof peer, request.agent);
+      }
       return;
     }
     if (!session) return sendError(peer, "INVALID_STATE", `"${message.t}" needs a live session; start one first.`);

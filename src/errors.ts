@@ -27,6 +27,11 @@ export const ERRORS = {
   TOO_MANY_CONNECTIONS: "Too many connections from this address. Close other Glimpse windows or try again later.",
   FORBIDDEN_ORIGIN: "This request came from a page that may not use this Glimpse server.",
   ASSET_NOT_FOUND: "The visitor's browser has not sent that resource (yet), or the session is not yours.",
+  REQUEST_PENDING: "Another agent has already asked this visitor to share. Wait until that request is answered, cancelled or expires.",
+  REQUEST_NOT_FOUND: "That share request is no longer open (it was cancelled, expired or answered).",
+  TICKET_INVALID: "The share request this session answers is no longer open. Ask the agent to send a new request.",
+  VISITOR_VERIFIED_ELSEWHERE: "This visitor is online with a verified identity in another browser; a connection without a valid token cannot take over. The site must pass a fresh signed token.",
+  ORIGIN_REQUIRED: "Visitor connections must come from the Glimpse extension (the request had no Origin header).",
   INTERNAL: "Something went wrong on the server. Try again; if it persists, tell your administrator.",
 } as const;
 

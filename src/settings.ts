@@ -38,6 +38,8 @@ export const STORAGE = {
   customUiOrigins: { area: "local", key: "customUiOrigins", schema: v.array(v.string()), default: [] as string[] },
   /** storage.session: the visitor state machine's state (cleared when the browser closes). */
   visitorState: { area: "session", key: "visitorState" },
+  /** storage.session: the share request shown in a tab, so its answer survives a worker restart. */
+  shareRequest: { area: "session", key: "shareRequest" },
 } as const;
 
 /** Match a URL against a pattern such as `https://shop.example/*` or `*://*.example.com/*`. */

@@ -16,12 +16,20 @@ export function openPresencePort(onMessage: (message: BackgroundToPage) => void)
   let port: chrome.runtime.Port | null = null;
   let closed = false;
   let attempt = 0;
+  /** The visitor's answer to the overlay, if the port was down when it was given (background restarting). */
+  let unsentAnswer: PageToBackground | null = null;
   const page = (): PageToBackground => ({ t: "page", url: location.href, title: document.title, visible: document.visibilityState === "visible" });
   const post = (message: PageToBackground) => {
+    const answer = message.t === "terms" && message.status !== "displayed";
+    if (!port) {
+      if (answer) unsentAnswer = message;
+      return;
+    }
     try {
-      port?.postMessage(message);
+      port.postMessage(message);
     } catch {
       port = null;
+      if (answer) unsentAnswer = message;
     }
   };
   const connect = () => {
@@ -36,6 +44,11 @@ export function openPresencePort(onMessage: (message: BackgroundToPage) => void)
       if (!closed && attempt < 8) setTimeout(connect, Math.min(200 * 2 ** attempt++, 5_000));
     });
     post(page());
+    if (unsentAnswer) {
+      const answer = unsentAnswer;
+      unsentAnswer = null;
+      post(answer);
+    }
   };
   const onVisibility = () => post(page());
   document.addEventListener("visibilitychange", onVisibility);

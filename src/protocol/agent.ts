@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId, AssetSkipped } from "./common";
+import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -9,11 +9,12 @@ export const AgentToServer = v.variant("t", [
   /** One-click: follow a visitor's presence (the CRM record page). */
   v.object({ t: v.literal("watchVisitor"), visitorId: VisitorId }),
   v.object({ t: v.literal("unwatchVisitor"), visitorId: VisitorId }),
-  /** Ask the visitor to accept a session (shows the terms overlay in their tab). */
-  v.object({ t: v.literal("showTerms"), visitorId: VisitorId }),
-  /** Join the visitor's one-click session, waiting for it to start if needed. */
+  /** Ask the visitor to share (shows the terms overlay in their tab); on accept this console joins. */
+  v.object({ t: v.literal("requestShare"), visitorId: VisitorId }),
+  /** Withdraw this agent's open request (the overlay disappears from the visitor's tab). */
+  v.object({ t: v.literal("cancelRequest"), visitorId: VisitorId }),
+  /** Rejoin the visitor's live one-click session (after a reload or reconnect); only its agent may. */
   v.object({ t: v.literal("joinVisitor"), visitorId: VisitorId }),
-  v.object({ t: v.literal("cancelWait") }),
   v.object({ t: v.literal("leave") }),
   v.object({ t: v.literal("endSession") }),
   Pong,
@@ -42,8 +43,8 @@ export const ServerToAgent = v.variant("t", [
     verified: v.boolean(),
     name: v.nullable(v.string()),
   }),
-  v.object({ t: v.literal("terms"), visitorId: VisitorId, status: v.union([TermsStatus, v.literal("sent")]) }),
-  v.object({ t: v.literal("waiting"), visitorId: VisitorId }),
+  /** The visitor's share request changed (to every agent watching the visitor; `agent` asked). */
+  v.object({ t: v.literal("shareRequest"), visitorId: VisitorId, id: RequestId, agent: v.string(), state: RequestState, expiresAt: v.number() }),
   Frames,
   Chunk,
   AssetSkipped,

@@ -11,6 +11,10 @@ export const VisitorId = v.pipe(v.string(), v.regex(VISITOR_ID_PATTERN, "a visit
 export const SessionKey = v.union([v.pipe(v.string(), v.regex(/^\d{4,64}$/)), VisitorId]);
 export const TermsStatus = v.picklist(["displayed", "declined", "accepted"]);
 export type TermsStatus = v.InferOutput<typeof TermsStatus>;
+/** A share request's life (server/requests.ts). */
+export const RequestState = v.picklist(["pending", "displayed", "accepted", "started", "declined", "cancelled", "expired", "failed"]);
+export type RequestState = v.InferOutput<typeof RequestState>;
+export const RequestId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
 export const GroupId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/));
 export const Url = v.pipe(v.string(), v.maxLength(4096));
 export const Title = v.pipe(v.string(), v.maxLength(1024));

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
+import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -14,6 +14,8 @@ export const VisitorHello = v.object({
   email: v.optional(v.pipe(v.string(), v.maxLength(256))),
   /** "presence": hold presence only; "session": share. */
   role: v.optional(v.picklist(["presence", "session"])),
+  /** One-click: the ticket an accepted share request gave the presence connection (instead of a token). */
+  ticket: v.optional(v.pipe(v.string(), v.length(43))),
   /** Present when a restarted background picks up a live session. */
   resume: v.optional(v.object({ sessionKey: SessionKey, token: v.pipe(v.string(), v.length(43)) })),
 });
@@ -24,8 +26,8 @@ export const VisitorToServer = v.variant("t", [
   v.object({ t: v.literal("page"), url: Page.entries.url, title: Page.entries.title }),
   /** Presence: the page the visitor is on (sent only on a presence connection). */
   v.object({ t: v.literal("presence"), url: Page.entries.url, title: Page.entries.title, visible: v.boolean() }),
-  /** Answers to an agent's signal, e.g. the terms overlay was displayed / declined / accepted. */
-  v.object({ t: v.literal("signalAgent"), event: v.literal("terms"), status: TermsStatus }),
+  /** Presence: the answer to a share request (the overlay is on screen / declined / accepted). */
+  v.object({ t: v.literal("requestAnswer"), id: RequestId, status: TermsStatus }),
   /** The visitor left the site where the session started: the agent sees a placeholder. */
   v.object({ t: v.literal("paused") }),
   Frames,
@@ -47,7 +49,11 @@ export const ServerToVisitor = v.variant("t", [
     verified: v.boolean(),
   }),
   /** An agent asks for a one-click session: show the terms overlay. */
-  v.object({ t: v.literal("signal"), type: v.literal("showterms"), agent: v.string() }),
+  v.object({ t: v.literal("shareRequest"), id: RequestId, agent: v.string(), expiresAt: v.number() }),
+  /** The request is over before an answer (cancelled by the agent, expired, failed): hide the overlay. */
+  v.object({ t: v.literal("requestEnded"), id: RequestId, state: RequestState }),
+  /** The visitor accepted: start the session with this ticket. */
+  v.object({ t: v.literal("requestAccepted"), id: RequestId, ticket: v.string() }),
   /** Another browser of the same visitor took over presence: this one is no longer signalled. */
   v.object({ t: v.literal("presenceBlur") }),
   v.object({

@@ -14,9 +14,12 @@ let visitor: FirefoxVisitor;
 let agent: Awaited<ReturnType<typeof launchAgent>>;
 const PASSWORD = "agent password 1";
 const SECRETS = { password: "Firefox-planted-pw", card: "5555555555554444" };
+/** Shortened so the tests can idle past a login token's life and see a request expire. */
+const TOKEN_LIFETIME_S = 5;
+const REQUEST_TTL_MS = 15_000;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ demoTokenTtlS: TOKEN_LIFETIME_S, tokenMaxAgeS: TOKEN_LIFETIME_S, requestTtlMs: REQUEST_TTL_MS });
   server.addGroup("demo");
   await server.addAgent("demo", "alice", PASSWORD);
   visitor = await launchFirefoxVisitor({ serverUrl: server.url, groupId: "demo", sites: [`${server.url}/demo/*`] });
@@ -71,24 +74,11 @@ describe("Firefox ESR visitor", () => {
   });
 
   it("runs the one-click flow: login → Online → Start screen share → Accept → live view, no key", async () => {
-    const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const record = await context.newPage();
-    await record.goto(`${server.url}/console/`);
-    await record.getByLabel("Username").fill("alice");
-    await record.getByLabel("Password").fill(PASSWORD);
-    await record.getByRole("button", { name: "Sign in" }).click();
-    await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent("fiona@example.com")}`);
-
-    const page = await visitor.browser.newPage();
-    await page.goto(`${server.url}/demo/login.html`);
-    await page.type("#email", "fiona@example.com");
-    await page.click("button[type=submit]");
-    await expect.poll(() => record.getByTestId("presence-state").textContent(), { timeout: 15_000 }).toContain("Online");
-    expect(await record.getByTestId("presence-state").textContent()).toContain("Verified");
+    const { record, page } = await loggedIn("fiona@example.com");
 
     await record.getByRole("button", { name: "Start screen share" }).click();
     await waitUi(page, "Screen share request");
-    await expect.poll(() => record.getByTestId("terms-state").textContent(), { timeout: 10_000 }).toContain("displayed");
+    await expect.poll(() => record.getByTestId("terms-state").textContent(), { timeout: 10_000 }).toContain("sees the request");
     await clickUi(page, "Accept");
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Sign in");
     await waitUi(page, "An agent is viewing");
@@ -100,5 +90,53 @@ describe("Firefox ESR visitor", () => {
     await page.click("#account");
     await expect.poll(() => record.getByTestId("presence-state").textContent(), { timeout: 10_000 }).toContain("Offline");
     await page.close();
+    await record.context().close();
+  });
+
+  it("one-click holds up: Cancel withdraws the dialog, an unanswered request expires, Accept works after idling past the token's life", async () => {
+    const { record, page } = await loggedIn("felix@example.com");
+    const termsState = () => record.getByTestId("terms-state").textContent();
+    const dialogShown = () => page.evaluate(() => Boolean(document.querySelector("glimpse-ui")?.shadowRoot?.querySelector("[role=dialog]")));
+
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await waitUi(page, "Screen share request");
+    await record.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(dialogShown, { timeout: 10_000 }).toBe(false);
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("withdrawn");
+
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await waitUi(page, "Screen share request");
+    await expect.poll(dialogShown, { timeout: REQUEST_TTL_MS + 15_000 }).toBe(false);
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("expired");
+
+    // By now the token the shop signed at login is older than the server accepts.
+    await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S + 1) * 1000));
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await waitUi(page, "Screen share request");
+    await clickUi(page, "Accept");
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Sign in");
+    await waitUi(page, "An agent is viewing");
+    await clickUi(page, "Stop sharing");
+    await page.close();
+    await record.context().close();
   });
 });
+
+/** Alice on the visitor's record in the console; the visitor logged in to the demo shop in Firefox, shown Online and Verified. */
+async function loggedIn(visitorId: string) {
+  const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const record = await context.newPage();
+  await record.goto(`${server.url}/console/`);
+  await record.getByLabel("Username").fill("alice");
+  await record.getByLabel("Password").fill(PASSWORD);
+  await record.getByRole("button", { name: "Sign in" }).click();
+  await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent(visitorId)}`);
+
+  const page = await visitor.browser.newPage();
+  await page.goto(`${server.url}/demo/login.html`);
+  await page.type("#email", visitorId);
+  await page.click("button[type=submit]");
+  await expect.poll(() => record.getByTestId("presence-state").textContent(), { timeout: 15_000 }).toContain("Online");
+  expect(await record.getByTestId("presence-state").textContent()).toContain("Verified");
+  return { record, page };
+}

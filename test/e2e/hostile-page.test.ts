@@ -60,7 +60,7 @@ describe("a hostile page", () => {
     expect(await page.evaluate(() => (window as unknown as { glimpseAttack: (l: string) => string }).glimpseAttack("Accept"))).toBe("clicked");
     await page.waitForTimeout(1000);
     expect(await dialog.isVisible()).toBe(true);
-    expect(await record.getByTestId("terms-state").textContent()).toContain("displayed");
+    expect(await record.getByTestId("terms-state").textContent()).toContain("sees the request");
     expect(server.app.hub.registry.size).toBe(0);
     // The page cannot reach into the extension either: no session API in its world.
     expect(await page.evaluate(() => typeof (window as unknown as { chrome?: { runtime?: { sendMessage?: unknown } } }).chrome?.runtime?.sendMessage)).not.toBe("function");

@@ -7,7 +7,8 @@ import type { Page } from "playwright-core";
 import type { TestServer } from "../helpers/server";
 import { stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
 import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
-import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
+import { replayed, shareAndReadKey, signIn, signInAndJoin } from "../helpers/console";
+import { Client } from "../helpers/server";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -15,9 +16,12 @@ let agent: Awaited<ReturnType<typeof launchAgent>>;
 let record: Page;
 const PASSWORD = AGENT_PASSWORD;
 const VISITOR = "vera@example.com";
+/** Short enough that a test can idle past them (see "accepts after the visitor idled…"). */
+const TOKEN_LIFETIME_S = 5;
+const REQUEST_TTL_MS = 15_000;
 
 beforeAll(async () => {
-  const world = await startWorld({ agents: ["alice", "bob"] });
+  const world = await startWorld({ agents: ["alice", "bob"], config: { demoTokenTtlS: TOKEN_LIFETIME_S, tokenMaxAgeS: TOKEN_LIFETIME_S, requestTtlMs: REQUEST_TTL_MS } });
   ({ server, visitor } = world);
   agent = world.agent!;
   const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
@@ -56,7 +60,7 @@ describe("one-click screen share in Chromium", () => {
 
     // Presence: online, on the login page, verified by the token the shop signed.
     await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
-    expect(await presenceState()).toContain("Verified");
+    expect(await presenceState()).toContain("Online · Verified");
     await expect.poll(() => record.getByTestId("presence-page").textContent(), { timeout: 10_000 }).toContain("Sign in — Demo Shop");
     await page.getByRole("link", { name: "Products" }).click();
     await expect.poll(() => record.getByTestId("presence-page").textContent(), { timeout: 10_000 }).toContain("Demo Shop — Products");
@@ -65,7 +69,7 @@ describe("one-click screen share in Chromium", () => {
     await record.getByRole("button", { name: "Start screen share" }).click();
     const dialog = page.getByRole("dialog", { name: "Screen share request" });
     await dialog.waitFor({ timeout: 10_000 });
-    await expect.poll(termsState, { timeout: 10_000 }).toContain("displayed");
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("sees the request");
     await dialog.getByRole("button", { name: "Decline" }).click();
     await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
     expect(await dialog.count()).toBe(0);
@@ -127,5 +131,117 @@ describe("one-click screen share in Chromium", () => {
     await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online");
     await page.close();
     await expect.poll(presenceState, { timeout: 15_000 }).toContain("Offline");
+  });
+
+  /** The visitor logged in on the products page, online on the record. */
+  async function visitorOnline(): Promise<Page> {
+    const page = await visitor.context.newPage();
+    await logIn(page);
+    await expect.poll(presenceState, { timeout: 15_000 }).toContain("Online · Verified");
+    await page.getByRole("link", { name: "Products" }).click();
+    await expect.poll(() => record.getByTestId("presence-page").textContent(), { timeout: 10_000 }).toContain("Products");
+    return page;
+  }
+
+  const dialogOf = (page: Page) => page.getByRole("dialog", { name: "Screen share request" });
+
+  it("accepts after the visitor idled past the login token's lifetime", async () => {
+    const page = await visitorOnline();
+    // Idle on the page until the token the shop signed at login is older than the server accepts.
+    await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S + 1) * 1000));
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await page.close();
+  });
+
+  it("withdraws the dialog on Cancel (it cannot be accepted after), and expires an unanswered request on both sides", async () => {
+    const page = await visitorOnline();
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await dialogOf(page).waitFor({ timeout: 10_000 });
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("sees the request");
+    await record.getByRole("button", { name: "Cancel" }).click();
+    await dialogOf(page).waitFor({ state: "detached", timeout: 10_000 });
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("withdrawn");
+    expect(await record.getByRole("button", { name: "Start screen share" }).isEnabled()).toBe(true);
+
+    // Asked again and left unanswered: it expires for the visitor and the agent alike.
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await dialogOf(page).waitFor({ timeout: 10_000 });
+    await dialogOf(page).waitFor({ state: "detached", timeout: REQUEST_TTL_MS + 15_000 });
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("expired");
+    expect(await record.getByTestId("agent-view").count()).toBe(0);
+    await page.close();
+  });
+
+  it("keeps two agents' requests apart: the dialog names the asker, a decline ends only that request, only the accepted request's agent joins", async () => {
+    const page = await visitorOnline();
+    const bob = await signIn(await (await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage(), server.url, "bob", PASSWORD);
+    await bob.goto(`${server.url}/console/#/visitor/${encodeURIComponent(VISITOR)}`);
+    await expect.poll(() => bob.getByTestId("presence-state").textContent(), { timeout: 15_000 }).toContain("Online");
+
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await expect.poll(() => dialogOf(page).textContent(), { timeout: 10_000 }).toContain("alice");
+    // Bob sees that Alice asked, and cannot ask over her.
+    await expect.poll(() => bob.getByTestId("terms-state").textContent(), { timeout: 10_000 }).toContain("alice has asked");
+    expect(await bob.getByRole("button", { name: "Start screen share" }).isDisabled()).toBe(true);
+    await dialogOf(page).getByRole("button", { name: "Decline" }).click();
+    await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
+
+    await expect.poll(() => bob.getByRole("button", { name: "Start screen share" }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    await bob.getByRole("button", { name: "Start screen share" }).click();
+    await expect.poll(() => dialogOf(page).textContent(), { timeout: 10_000 }).toContain("bob");
+    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    expect(await record.getByTestId("agent-view").count()).toBe(0);
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await bob.context().close();
+    await page.close();
+  });
+
+  it("carries on when the console reloads mid-request and mid-session, and when the worker stops while the dialog is shown", async () => {
+    const page = await visitorOnline();
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await dialogOf(page).waitFor({ timeout: 10_000 });
+    await record.reload();
+    await expect.poll(termsState, { timeout: 15_000 }).toContain("sees the request");
+
+    // The worker stops while the dialog is on screen; the visitor answers to the next instance,
+    // which knows the request only from storage.session.
+    const stopped = await stopServiceWorker(visitor);
+    expect(await stopped.freshInstance()).toBe(true);
+    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 30_000 }).toBe("Products");
+
+    await record.reload();
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Products");
+    await page.locator("#search").fill("after reload");
+    await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 15_000 }).toBe("after reload");
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await page.close();
+  });
+
+  it("does not let a script with the visitor's ID and no token take over their presence; a visitor socket without Origin is refused", async () => {
+    const page = await visitorOnline();
+    const impostor = await Client.open(`${server.wsUrl}/ws/visitor`);
+    impostor.send({ t: "hello", v: 1, groupId: "demo", client: "impostor", visitorId: VISITOR, role: "presence" });
+    expect(await impostor.next("error")).toMatchObject({ code: "VISITOR_VERIFIED_ELSEWHERE" });
+    expect(await presenceState()).toContain("Online · Verified");
+    const session = await Client.open(`${server.wsUrl}/ws/visitor`);
+    session.send({ t: "hello", v: 1, groupId: "demo", client: "impostor", visitorId: VISITOR, role: "session" });
+    await session.next("welcome");
+    session.send({ t: "startSession", keyType: "visitor", site: "https://evil.test" });
+    expect(await session.next("error")).toMatchObject({ code: "TICKET_INVALID" });
+    const bare = await Client.open(`${server.wsUrl}/ws/visitor`, { Origin: "" });
+    expect(await bare.next("error")).toMatchObject({ code: "ORIGIN_REQUIRED" });
+    for (const client of [impostor, session, bare]) client.close();
+
+    // The real visitor is still the one asked, and the agent joins the real session.
+    await record.getByRole("button", { name: "Start screen share" }).click();
+    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await page.close();
   });
 });

@@ -89,7 +89,13 @@ export async function stopServiceWorker(browser: VisitorBrowser): Promise<{ fres
     read();
   })()`);
   await stop.click();
-  await internals.waitForFunction("window.__glimpseStatuses.includes('STOPPED')", undefined, { timeout: 60_000, polling: 50 });
+  // Polled with plain evaluations: waitForFunction compiles its predicate with `new Function`,
+  // which chrome:// pages' CSP (no 'unsafe-eval') refuses whenever Playwright runs it in the main world.
+  const deadline = Date.now() + 60_000;
+  while (!(await internals.evaluate("window.__glimpseStatuses.includes('STOPPED')"))) {
+    if (Date.now() > deadline) throw new Error(`service worker never showed STOPPED (seen: ${await internals.evaluate("window.__glimpseStatuses.join(' → ')")})`);
+    await internals.waitForTimeout(50);
+  }
   await internals.close();
   return {
     async freshInstance() {

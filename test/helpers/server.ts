@@ -78,6 +78,8 @@ export async function startServer(config: Partial<ServerConfig> = {}, options: {
 type Message = { t: string; [key: string]: unknown };
 
 /** A protocol client over a real socket that records what it receives and waits for messages. */
+export const TEST_EXTENSION_ORIGIN = "chrome-extension://glimpsetestglimpsetestglimpsetest";
+
 export class Client {
   readonly received: Message[] = [];
   private waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
@@ -94,8 +96,11 @@ export class Client {
     this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
+  /** Visitor sockets present an extension Origin, as the extension's do (the server refuses none). Pass `Origin: ""` for none. */
   static async open(url: string, headers: Record<string, string> = {}): Promise<Client> {
-    const socket = new WebSocket(url, { headers });
+    const withOrigin: Record<string, string> = url.endsWith("/ws/visitor") && !("Origin" in headers) ? { ...headers, Origin: TEST_EXTENSION_ORIGIN } : { ...headers };
+    if (withOrigin.Origin === "") delete withOrigin.Origin;
+    const socket = new WebSocket(url, { headers: withOrigin });
     const client = new Client(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());

@@ -30,15 +30,16 @@ const VALID = [
   { t: "frames", seq: 1, events: [{ type: 3, timestamp: 1, data: { source: 5, text: "x", id: 4 } }] },
   { t: "page", url: "https://shop.test/a", title: "A" },
   { t: "presence", url: "https://shop.test/a", title: "A", visible: true },
-  { t: "signalAgent", event: "terms", status: "accepted" },
+  { t: "requestAnswer", id: "abcdefghijkl", status: "accepted" },
+  { t: "hello", v: 1, groupId: "demo", client: "fuzz", role: "session", ticket: "a".repeat(43) },
   { t: "endSession" },
   { t: "pong" },
   { t: "join", key: "123456" },
   { t: "joinVisitor", visitorId: "cust-1" },
   { t: "watchVisitor", visitorId: "cust-1" },
-  { t: "showTerms", visitorId: "cust-1" },
+  { t: "requestShare", visitorId: "cust-1" },
   { t: "leave" },
-  { t: "cancelWait" },
+  { t: "cancelRequest", visitorId: "cust-1" },
 ];
 
 const WEIRD_VALUES: unknown[] = [null, true, -1, 1e308, -0, NaN, "", "\u0000", "💥".repeat(50), "x".repeat(5000), [], {}, [[[[[]]]]], { __proto__: { admin: true } }, "__proto__", 2 ** 53 + 1];

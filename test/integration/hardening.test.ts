@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../server/app";
 import { hashPassword } from "../../server/passwords";
 import { Store } from "../../server/store";
-import { agent, Client, sharingVisitor, startServer, type TestServer } from "../helpers/server";
+import { agent, Client, sharingVisitor, startServer, TEST_EXTENSION_ORIGIN, type TestServer } from "../helpers/server";
 
 let server: TestServer | null = null;
 const clients: Client[] = [];
@@ -185,7 +185,7 @@ describe("TLS", () => {
     });
     expect(login.status).toBe(200);
     expect(login.cookie).toMatch(/Secure/);
-    const socket = new WebSocket(`wss://127.0.0.1:${port}/ws/visitor`, { rejectUnauthorized: false });
+    const socket = new WebSocket(`wss://127.0.0.1:${port}/ws/visitor`, { rejectUnauthorized: false, headers: { Origin: TEST_EXTENSION_ORIGIN } });
     const welcome = await new Promise<string>((resolve, reject) => {
       socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "demo", client: "test" })));
       socket.on("message", (data) => resolve(data.toString()));

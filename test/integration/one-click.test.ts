@@ -24,6 +24,14 @@ afterEach(async () => {
 
 const group = (id: string) => server.store.getGroup(id)!;
 
+/** The same world on a server started with `config` (a shortened lifetime). */
+async function restartWith(config: Parameters<typeof startServer>[0]) {
+  await server.close();
+  server = await startServer(config);
+  server.addGroup("demo");
+  await server.addAgent("demo", "alice", PW);
+}
+
 async function hello(extra: Record<string, unknown>, groupId = "demo") {
   const client = track(await Client.open(`${server.wsUrl}/ws/visitor`));
   client.send({ t: "hello", v: 1, groupId, client: "test", ...extra });
@@ -87,47 +95,172 @@ describe("presence and one-click sessions", () => {
     expect(await a.next("visitorPresence", (m) => m.online === false)).toMatchObject({ page: null });
   });
 
-  it("runs the terms handshake and lets the waiting agent join the visitor's session without a key", async () => {
-    const v = await present("cust-42");
-    const a = track(await agent(server, "alice", PW));
-    a.send({ t: "watchVisitor", visitorId: "cust-42" });
-    await a.next("visitorPresence", (m) => m.online === true);
-    a.send({ t: "showTerms", visitorId: "cust-42" });
-    a.send({ t: "joinVisitor", visitorId: "cust-42" });
-    expect(await v.next("signal")).toMatchObject({ type: "showterms", agent: "alice" });
-    expect(await a.next("terms")).toMatchObject({ status: "sent" });
-    expect(await a.next("waiting")).toMatchObject({ visitorId: "cust-42" });
-    v.send({ t: "signalAgent", event: "terms", status: "displayed" });
-    expect(await a.next("terms")).toMatchObject({ status: "displayed" });
-    v.send({ t: "signalAgent", event: "terms", status: "accepted" });
-    expect(await a.next("terms")).toMatchObject({ status: "accepted" });
+  /** An agent on the visitor's record. */
+  async function onRecord(username: string, visitorId: string) {
+    const a = track(await agent(server, username, PW));
+    a.send({ t: "watchVisitor", visitorId });
+    await a.next("visitorPresence");
+    return a;
+  }
 
-    const s = await hello({ visitorId: "cust-42", role: "session" });
+  /** The visitor's browser accepts the request it was shown, then starts the session with the ticket. */
+  async function accept(v: Client, id: string, visitorId: string) {
+    v.send({ t: "requestAnswer", id, status: "accepted" });
+    const { ticket } = await v.next<{ t: string; ticket: string }>("requestAccepted");
+    const s = await hello({ role: "session", visitorId, ticket });
     await s.next("welcome");
     s.send({ t: "startSession", keyType: "visitor", site: "https://shop.test" });
+    return s;
+  }
+
+  it("runs a share request: pending → displayed → accepted, and the requesting agent joins the visitor's session without a key", async () => {
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const shown = await v.next<{ t: string; id: string; agent: string }>("shareRequest");
+    expect(shown.agent).toBe("alice");
+    expect(await a.next("shareRequest")).toMatchObject({ id: shown.id, agent: "alice", state: "pending" });
+    v.send({ t: "requestAnswer", id: shown.id, status: "displayed" });
+    expect(await a.next("shareRequest")).toMatchObject({ state: "displayed" });
+
+    const s = await accept(v, shown.id, "cust-42");
+    expect(await a.next("shareRequest", (m) => m.state === "accepted")).toBeTruthy();
     expect(await s.next("sessionStarted")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
     expect(await a.next("joined")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
+    expect(await a.next("shareRequest", (m) => m.state === "started")).toBeTruthy();
     await s.next("snapshotRequest");
     s.send({ t: "frames", seq: 1, events: [{ type: 3, timestamp: 1, data: {} }] });
     expect(await a.next("frames")).toMatchObject({ seq: 1 });
   });
 
-  it("stops waiting when the visitor declines, so a later session does not auto-join", async () => {
+  it("accepts on the identity the presence connection proved, though the login token has expired since", async () => {
+    await restartWith({ tokenMaxAgeS: 2 });
+    const token = await signVisitorToken(group("demo"), "cust-42", 60);
+    const v = await present("cust-42", { token });
+    expect(v.received.length).toBe(0);
+    const a = await onRecord("alice", "cust-42");
+    await new Promise((r) => setTimeout(r, 2_500)); // the token is now older than the server accepts
+    // Presenting the token again is refused...
+    const again = await hello({ role: "session", visitorId: "cust-42", token });
+    expect(await again.next("error")).toMatchObject({ code: "TOKEN_INVALID" });
+    // ...but the accepted request's ticket starts the session, verified.
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    const s = await accept(v, id, "cust-42");
+    expect(await s.next("sessionStarted")).toMatchObject({ sessionKey: "cust-42" });
+    expect(await a.next("joined")).toMatchObject({ sessionKey: "cust-42" });
+  });
+
+  it("withdraws a cancelled request from the visitor, and an answer after that is refused", async () => {
     const v = await present("12345678");
-    const a = track(await agent(server, "alice", PW));
-    a.send({ t: "watchVisitor", visitorId: "12345678" });
-    a.send({ t: "showTerms", visitorId: "12345678" });
-    a.send({ t: "joinVisitor", visitorId: "12345678" });
-    await a.next("waiting");
-    await v.next("signal");
-    v.send({ t: "signalAgent", event: "terms", status: "declined" });
-    expect(await a.next("terms", (m) => m.status === "declined")).toBeTruthy();
-    const s = await hello({ visitorId: "12345678", role: "session" });
+    const a = await onRecord("alice", "12345678");
+    a.send({ t: "requestShare", visitorId: "12345678" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    a.send({ t: "cancelRequest", visitorId: "12345678" });
+    expect(await v.next("requestEnded")).toMatchObject({ id, state: "cancelled" });
+    expect(await a.next("shareRequest", (m) => m.state === "cancelled")).toBeTruthy();
+    v.send({ t: "requestAnswer", id, status: "accepted" });
+    expect(await v.next("error")).toMatchObject({ code: "REQUEST_NOT_FOUND" });
+    // Nothing can start a session keyed by the visitor without an accepted request.
+    const s = await hello({ role: "session", visitorId: "12345678" });
     await s.next("welcome");
     s.send({ t: "startSession", keyType: "visitor", site: "https://shop.test" });
+    expect(await s.next("error")).toMatchObject({ code: "TICKET_INVALID" });
+  });
+
+  it("expires an unanswered request on both sides, and the agent can ask again", async () => {
+    await restartWith({ requestTtlMs: 300 });
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    expect(await v.next("requestEnded")).toMatchObject({ id, state: "expired" });
+    expect(await a.next("shareRequest", (m) => m.state === "expired")).toBeTruthy();
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    expect((await v.next<{ t: string; id: string }>("shareRequest")).id).not.toBe(id);
+  });
+
+  it("keeps two agents' requests apart: one at a time, a decline ends only that one, only the accepting request's agent joins", async () => {
+    await server.addAgent("demo", "bob", PW);
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    const b = await onRecord("bob", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const first = await v.next<{ t: string; id: string; agent: string }>("shareRequest");
+    expect(await b.next("shareRequest")).toMatchObject({ agent: "alice", state: "pending" });
+    b.send({ t: "requestShare", visitorId: "cust-42" });
+    expect(await b.next("error")).toMatchObject({ code: "REQUEST_PENDING" });
+    v.send({ t: "requestAnswer", id: first.id, status: "declined" });
+    expect(await a.next("shareRequest", (m) => m.state === "declined")).toBeTruthy();
+
+    b.send({ t: "requestShare", visitorId: "cust-42" });
+    const second = await v.next<{ t: string; id: string; agent: string }>("shareRequest");
+    expect(second.agent).toBe("bob");
+    const s = await accept(v, second.id, "cust-42");
     await s.next("sessionStarted");
+    expect(await b.next("joined")).toMatchObject({ sessionKey: "cust-42" });
     await new Promise((r) => setTimeout(r, 300));
     expect(a.received.some((m) => m.t === "joined")).toBe(false);
+    a.send({ t: "joinVisitor", visitorId: "cust-42" });
+    expect(await a.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+  });
+
+  it("lets a reloaded console keep its request and rejoin its session", async () => {
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    a.close(); // the agent reloads the record page
+    const again = await onRecord("alice", "cust-42");
+    expect(await again.next("shareRequest")).toMatchObject({ id, state: "pending" });
+    const s = await accept(v, id, "cust-42");
+    await s.next("sessionStarted");
+    expect(await again.next("joined")).toMatchObject({ sessionKey: "cust-42" });
+    again.close(); // and reloads mid-session
+    const third = track(await agent(server, "alice", PW));
+    third.send({ t: "joinVisitor", visitorId: "cust-42" });
+    expect(await third.next("joined")).toMatchObject({ sessionKey: "cust-42" });
+  });
+
+  it("cancels the request of a console that closes and does not come back", async () => {
+    await restartWith({ agentGraceMs: 200 });
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    a.close();
+    expect(await v.next("requestEnded")).toMatchObject({ id, state: "cancelled" });
+  });
+
+  it("does not let a client with the same visitor ID and no token take over a verified visitor", async () => {
+    const token = await signVisitorToken(group("demo"), "cust-42");
+    const real = await present("cust-42", { token });
+    const a = await onRecord("alice", "cust-42");
+    // The impostor is refused, and the real browser is neither blurred nor marked unverified.
+    const impostor = await hello({ visitorId: "cust-42", role: "presence" });
+    expect(await impostor.next("error")).toMatchObject({ code: "VISITOR_VERIFIED_ELSEWHERE" });
+    expect((await impostor.closed).code).toBe(4003);
+    expect(real.received.some((m) => m.t === "presenceBlur")).toBe(false);
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await real.next<{ t: string; id: string }>("shareRequest");
+    // A session connection without a ticket cannot start (or end) the visitor's one-click session.
+    const s = await hello({ role: "session", visitorId: "cust-42" });
+    await s.next("welcome");
+    s.send({ t: "startSession", keyType: "visitor", site: "https://evil.test" });
+    expect(await s.next("error")).toMatchObject({ code: "TICKET_INVALID" });
+    const forged = await hello({ role: "session", visitorId: "cust-42", ticket: "x".repeat(43) });
+    expect(await forged.next("error")).toMatchObject({ code: "TICKET_INVALID" });
+    // The real visitor still accepts, and the agent joins the real browser's session.
+    const started = await accept(real, id, "cust-42");
+    await started.next("sessionStarted");
+    expect(await a.next("joined")).toMatchObject({ sessionKey: "cust-42" });
+    expect(await a.next("shareRequest", (m) => m.state === "started")).toBeTruthy();
+  });
+
+  it("refuses a visitor socket without Origin", async () => {
+    const raw = track(await Client.open(`${server.wsUrl}/ws/visitor`, { Origin: "" }));
+    expect(await raw.next("error")).toMatchObject({ code: "ORIGIN_REQUIRED" });
+    expect((await raw.closed).code).toBe(4403);
   });
 
   it("keeps groups apart: an agent of another group neither sees nor signals the visitor", async () => {
@@ -135,10 +268,10 @@ describe("presence and one-click sessions", () => {
     const m = track(await agent(server, "mallory", PW));
     m.send({ t: "watchVisitor", visitorId: "cust-42" });
     expect(await m.next("visitorPresence")).toMatchObject({ online: false });
-    m.send({ t: "showTerms", visitorId: "cust-42" });
+    m.send({ t: "requestShare", visitorId: "cust-42" });
     expect(await m.next("error")).toMatchObject({ code: "VISITOR_OFFLINE" });
     await new Promise((r) => setTimeout(r, 200));
-    expect(v.received.some((msg) => msg.t === "signal")).toBe(false);
+    expect(v.received.some((msg) => msg.t === "shareRequest")).toBe(false);
   });
 
   it("blurs the older browser when the same visitor comes online in another, and signals only the newer", async () => {
@@ -146,28 +279,28 @@ describe("presence and one-click sessions", () => {
     const second = await present("cust-42");
     await first.next("presenceBlur");
     const a = track(await agent(server, "alice", PW));
-    a.send({ t: "showTerms", visitorId: "cust-42" });
-    await second.next("signal");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    await second.next("shareRequest");
     await new Promise((r) => setTimeout(r, 200));
-    expect(first.received.some((msg) => msg.t === "signal")).toBe(false);
+    expect(first.received.some((msg) => msg.t === "shareRequest")).toBe(false);
   });
 
-  it("holds a signal for a visitor who is reconnecting and delivers it when they are back", async () => {
+  it("shows an open request again to a browser that reconnects (a restarted background)", async () => {
     const v = await present("cust-42");
-    const a = track(await agent(server, "alice", PW));
-    a.send({ t: "watchVisitor", visitorId: "cust-42" });
-    await a.next("visitorPresence", (m) => m.online === true);
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
     v.close();
     await a.next("visitorPresence", (m) => m.online === false);
-    a.send({ t: "showTerms", visitorId: "cust-42" });
-    expect(await a.next("terms")).toMatchObject({ status: "sent" });
     const back = await present("cust-42");
-    expect(await back.next("signal")).toMatchObject({ type: "showterms" });
+    expect(await back.next("shareRequest")).toMatchObject({ id, agent: "alice" });
+    back.send({ t: "requestAnswer", id, status: "accepted" });
+    expect(await back.next("requestAccepted")).toMatchObject({ id });
   });
 
   it("answers VISITOR_OFFLINE for a visitor never seen", async () => {
     const a = track(await agent(server, "alice", PW));
-    a.send({ t: "showTerms", visitorId: "nobody" });
+    a.send({ t: "requestShare", visitorId: "nobody" });
     expect(await a.next("error")).toMatchObject({ code: "VISITOR_OFFLINE" });
   });
 
