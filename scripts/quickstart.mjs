@@ -23,4 +23,6 @@ Glimpse is ready.
     Chrome/Chromium: ${join(root, "build/chrome-mv3-prod")}   (chrome://extensions → Developer mode → Load unpacked)
     Firefox:         ${join(root, "build/firefox-mv3-prod/manifest.json")}   (about:debugging → This Firefox → Load Temporary Add-on)
 `);
+// The demo shop's token endpoint is for this quick start only; a production server leaves it off.
+process.env.GLIMPSE_DEMO_TOKENS ??= "1";
 run(nodeBin("tsx"), ["server/main.ts"]);

@@ -6,6 +6,7 @@
  *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
  *   npm run admin -- create-token <username> [--label <text>]   (API token for CRM integrations, shown once)
  *   npm run admin -- revoke-tokens <username>
+ *   npm run admin -- remove-agent <username>   (with its sign-ins and tokens; open consoles close within seconds)
  *   npm run admin -- list
  *   npm run admin -- init-demo        (first run: demo group + a first agent, credentials printed once)
  * The database is GLIMPSE_DB (default data/glimpse.db).
@@ -97,6 +98,13 @@ async function main(argv: string[]) {
         console.log(`revoked ${store.revokeApiTokens(agent.id)} token(s) of ${agent.username}`);
         break;
       }
+      case "remove-agent": {
+        const agent = arg ? store.getAgentByUsername(arg) : null;
+        if (!agent) fail(`agent "${arg ?? ""}" does not exist`);
+        store.deleteAgent(agent.id);
+        console.log(`removed agent ${agent.username}`);
+        break;
+      }
       case "list":
         for (const group of store.listGroups()) console.log(`group ${group.id} "${group.name}" key length ${group.keyLength}`);
         console.log(`${store.countAgents()} agent(s)`);
@@ -112,7 +120,7 @@ async function main(argv: string[]) {
         break;
       }
       default:
-        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | create-agent <username> --group <id> [--password-stdin] | list | init-demo");
+        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
     }
   } finally {
     store.close();

@@ -8,12 +8,17 @@ import { retryMessage } from "./limits";
 import { send, sendError, type Peer } from "./peer";
 import type { Agent } from "./store";
 
-export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string): Connection {
+/** `valid`: whether the credential the socket was opened with still signs this agent in (server/agent-sockets.ts). */
+export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, valid: () => boolean): Connection {
   let greeted = false;
+  const self = { peer, valid };
+  const forget = hub.agentSockets.add(self);
   let joins: Promise<void> = Promise.resolve();
   const group = agent.groupId; // an agent only ever sees and acts within its own group
 
   function onMessage(message: AgentToServer): void {
+    // Signed out, expired, revoked or removed since the socket opened: closed before acting.
+    if (message.t !== "pong" && !hub.agentSockets.authorized(self)) return;
     const current = hub.registry.ofAgent(peer);
     switch (message.t) {
       case "hello":
@@ -97,6 +102,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string):
     },
     greeted: () => greeted,
     onClose() {
+      forget();
       hub.requests.agentGone(peer);
       hub.registry.leave(peer);
       hub.presence.agentGone(peer);

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { VISITOR_ID_PATTERN } from "../src/bridge";
 import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
 import { agentConnection } from "./agent-handler";
+import { AgentSockets } from "./agent-sockets";
 import { registerAssetRoutes } from "./asset-routes";
 import { registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
@@ -64,8 +65,21 @@ export const CONSOLE_CSP = [
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'self'",
-  "frame-ancestors 'none'",
 ].join("; ");
+
+/** API and error responses carry no active content: nothing may load from or frame them. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * The client's entry in a comma-separated forwarding header behind `hops` trusted proxies: the
+ * hops-th from the right (the leftmost entries are whatever the client wrote). Like proxy-addr,
+ * which Fastify uses for `request.ip` with the same setting.
+ */
+export function forwardedEntry(header: string | string[] | undefined, hops: number): string {
+  if (hops <= 0 || header === undefined) return "";
+  const entries = (Array.isArray(header) ? header.join(",") : header).split(",").map((e) => e.trim()).filter(Boolean);
+  return entries[Math.max(0, entries.length - hops)] ?? "";
+}
 
 export function replyError(reply: FastifyReply, status: number, code: ErrorCode, message: string = ERRORS[code]) {
   return reply.status(status).send(glimpseError(code, message));
@@ -81,13 +95,15 @@ export async function buildApp(options: AppOptions = {}) {
   const limits = new Limits(options.limits);
   const presence = new PresenceRegistry();
   const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
-  const hub: Hub = { store, registry, presence, requests, limits, config, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  const agentSockets = new AgentSockets(config.agentRecheckMs);
+  const hub: Hub = { store, registry, presence, requests, limits, agentSockets, config, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
-    trustProxy: config.trustProxy === 1,
+    // Trust the nearest `trustProxy` hops (proxy-addr semantics: hop 0 is the socket peer).
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
     ...(https ? { https } : {}),
   });
   app.decorate("hub", hub);
@@ -98,6 +114,25 @@ export async function buildApp(options: AppOptions = {}) {
     return replyError(reply, status, status >= 500 ? "INTERNAL" : "BAD_MESSAGE", status >= 500 ? undefined : error.message);
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: "NOT_FOUND", message: `Nothing at ${request.url}` }));
+
+  // Host allow-list (optional): a request for another name (DNS rebinding, a stray vhost) is refused.
+  const allowedHosts = config.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const hostAllowed = (host: string | undefined) =>
+    allowedHosts.length === 0 || (host !== undefined && (allowedHosts.includes(host.toLowerCase()) || allowedHosts.includes(host.toLowerCase().replace(/:\d+$/, ""))));
+  app.addHook("onRequest", async (request, reply) => {
+    if (!hostAllowed(request.headers.host)) return replyError(reply, 421, "HOST_NOT_ALLOWED");
+  });
+  // Every response: no MIME sniffing, no referrer to other sites; API and error responses may not
+  // be framed or load anything (the console sets its own policy below; the demo shop is a site).
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "no-referrer");
+    if (!request.url.startsWith("/demo/") && !reply.hasHeader("content-security-policy")) {
+      reply.header("content-security-policy", API_CSP);
+      reply.header("x-frame-options", "DENY");
+    }
+    return payload;
+  });
 
   // CSRF: a state-changing request from a browser must come from the console's own origin
   // (browsers always send Origin on POST). Cookies are SameSite=Strict as a second wall.
@@ -117,7 +152,7 @@ export async function buildApp(options: AppOptions = {}) {
     return { id: group.id, name: group.name, keyLength: group.keyLength };
   });
 
-  const auth = registerAuthRoutes(app, store, config, limits);
+  const auth = registerAuthRoutes(app, store, config, limits, () => agentSockets.sweep());
 
   /** For CRM integrations (API token) and the console: is this visitor online, and where? */
   app.get<{ Params: { visitorId: string } }>("/api/visitors/:visitorId", async (request, reply) => {
@@ -157,17 +192,20 @@ export async function buildApp(options: AppOptions = {}) {
   });
   app.decorate("websocketServer", wss);
   const clientIp = (req: IncomingMessage) => {
-    const forwarded = config.trustProxy === 1 ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
-    return forwarded || req.socket.remoteAddress || "unknown";
+    return forwardedEntry(req.headers["x-forwarded-for"], config.trustProxy) || req.socket.remoteAddress || "unknown";
   };
   const upgradeOrigin = (req: IncomingMessage) => {
-    const forwardedProto = config.trustProxy === 1 ? String(req.headers["x-forwarded-proto"] ?? "").split(",")[0]?.trim() : "";
+    const forwardedProto = forwardedEntry(req.headers["x-forwarded-proto"], config.trustProxy);
     const protocol = forwardedProto || ((req.socket as { encrypted?: boolean }).encrypted ? "https" : "http");
     return `${protocol}://${req.headers.host ?? ""}`;
   };
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "").split("?")[0];
     if (path !== "/ws/visitor" && path !== "/ws/agent") return socket.destroy();
+    if (!hostAllowed(req.headers.host)) {
+      socket.end("HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     const ip = clientIp(req);
     const origin = req.headers.origin;
     if (path === "/ws/visitor") {
@@ -179,7 +217,8 @@ export async function buildApp(options: AppOptions = {}) {
     const allowedOrigins = [upgradeOrigin(req)];
     wss.handleUpgrade(req, socket, head, (ws) => {
       attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat }, (peer) => {
-        if (agent) return agentConnection(hub, peer, agent, ip);
+        const { authorization, cookie } = req.headers;
+        if (agent) return agentConnection(hub, peer, agent, ip, () => auth.agentFromHeaders(authorization, cookie)?.id === agent.id);
         peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
         peer.close(4401, "NOT_AUTHORIZED");
         return null;
@@ -195,8 +234,10 @@ export async function buildApp(options: AppOptions = {}) {
       // browser loads nothing but this server (carried assets), so it never contacts the
       // visitor's site or a third party, and the console cannot be framed.
       scope.addHook("onSend", async (_request, reply, payload) => {
-        reply.header("content-security-policy", CONSOLE_CSP);
-        reply.header("x-frame-options", "DENY");
+        reply.header("content-security-policy", `${CONSOLE_CSP}; frame-ancestors ${config.frameAncestors}`);
+        // X-Frame-Options cannot name origins: only sent when nobody may frame the console.
+        if (config.frameAncestors.trim() === "'none'") reply.header("x-frame-options", "DENY");
+        else reply.removeHeader("x-frame-options");
         return payload;
       });
       await scope.register(fastifyStatic, { root: consoleDir, prefix: "/console/", decorateReply: false });
@@ -218,6 +259,7 @@ export async function buildApp(options: AppOptions = {}) {
   app.addHook("preClose", async () => {
     registry.endAll("server_shutdown");
     heartbeat.stop();
+    agentSockets.stop();
     app.server.off("upgrade", onUpgrade);
     for (const client of wss.clients) client.close(1001, "server shutting down");
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -14,7 +14,8 @@ const Login = v.object({
   password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
 });
 
-export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig, limits: Limits) {
+/** `signedOut`: a sign-in was ended here; open sockets are checked again at once. */
+export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig, limits: Limits, signedOut: () => void) {
   const agentFor = (token: string | undefined): Agent | null => (token ? store.agentForToken(token, Date.now()) : null);
   /** The console's sign-in cookie, or an API token (`Authorization: Bearer …`) for CRM integrations. */
   const agentFromHeaders = (authorization: string | undefined, cookieHeader: string | undefined): Agent | null => {
@@ -28,18 +29,21 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
     const body = v.safeParse(Login, request.body);
     if (!body.success) return reply.status(400).send(glimpseError("BAD_MESSAGE", "Send a username and a password."));
     const { username, password } = body.output;
-    const wait = await limits.loginBlockedFor(request.ip, username);
+    const wait = await limits.loginAttempt(request.ip, username);
     if (wait > 0) {
       reply.header("retry-after", Math.ceil(wait / 1000));
       return reply.status(429).send(glimpseError("RATE_LIMITED", retryMessage(wait)));
     }
-    const agent = store.getAgentByUsername(username);
-    // Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
-    const ok = await verifyPassword(password, agent?.passwordHash ?? DUMMY_HASH);
-    if (!agent || !ok) {
-      await limits.loginFailed(request.ip, username);
-      return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
+    let agent: Agent | null;
+    let ok: boolean;
+    try {
+      agent = store.getAgentByUsername(username);
+      // Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
+      ok = await verifyPassword(password, agent?.passwordHash ?? DUMMY_HASH);
+    } finally {
+      limits.loginFinished(request.ip, username);
     }
+    if (!agent || !ok) return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
     await limits.loginSucceeded(request.ip, username);
     const token = randomSecret();
     store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
@@ -57,6 +61,7 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
     const token = request.cookies[AUTH_COOKIE];
     if (token) store.deleteAgentSession(token);
     reply.clearCookie(AUTH_COOKIE, { path: "/" });
+    signedOut();
     return { ok: true };
   });
 

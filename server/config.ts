@@ -18,6 +18,13 @@ export interface ServerConfig {
   maxConnectionsPerIp: number;
   /** A connection that has not said hello by then is closed. */
   helloTimeoutMs: number;
+  /**
+   * Server time (ms per second, with a burst of four seconds' worth) one connection's messages may
+   * take to handle; a client that uses more is closed with BUDGET_EXCEEDED.
+   */
+  connectionCpuMsPerS: number;
+  /** Open agent sockets have their sign-in or API token checked again this often (and before every join). */
+  agentRecheckMs: number;
   /** Session audit rows (metadata only) are deleted after this many days. */
   auditRetentionDays: number;
   /**
@@ -28,10 +35,18 @@ export interface ServerConfig {
   /** PEM files for HTTPS/WSS; both empty = plain HTTP (e.g. behind a TLS proxy). */
   tlsCert: string;
   tlsKey: string;
-  /** 1 behind a TLS-terminating proxy: take the client IP and scheme from X-Forwarded-* headers. */
+  /**
+   * Proxies in front of the server (0 = none). With N, the client address is the Nth
+   * X-Forwarded-For entry from the right (what the proxy next to us appended), never one a
+   * client wrote itself; the scheme likewise from X-Forwarded-Proto.
+   */
   trustProxy: number;
-  /** Serve /demo/api/token, which signs visitor tokens for the demo group (the demo shop's "backend"). */
+  /** Serve /demo/api/token, which signs visitor tokens for the demo group (the demo shop's "backend"). Off unless the quick start turns it on. */
   demoTokens: number;
+  /** Who may frame the console (CSP frame-ancestors), e.g. a CRM's origin; default nobody. */
+  frameAncestors: string;
+  /** Host names (comma-separated, optionally with :port) the server answers to; empty = any. */
+  allowedHosts: string;
   /** Lifetime of the demo shop's visitor tokens, in seconds. */
   demoTokenTtlS: number;
   /** Oldest visitor identity token (by its `iat`) the server accepts, in seconds. */
@@ -51,13 +66,17 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxMessageBytes: 4 * 1024 * 1024,
   pingMs: 20_000,
   agentSessionMs: 8 * 60 * 60_000,
-  demoTokens: 1,
+  demoTokens: 0,
+  frameAncestors: "'none'",
+  allowedHosts: "",
   demoTokenTtlS: 5 * 60,
   tokenMaxAgeS: 10 * 60,
   requestTtlMs: 60_000,
   agentGraceMs: 15_000,
   maxConnectionsPerIp: 100,
   helloTimeoutMs: 10_000,
+  connectionCpuMsPerS: 250,
+  agentRecheckMs: 5_000,
   auditRetentionDays: 30,
   visitorOrigins: "chrome-extension://*,moz-extension://*",
   tlsCert: "",
@@ -75,12 +94,16 @@ const ENV: Record<keyof ServerConfig, string> = {
   pingMs: "GLIMPSE_PING_MS",
   agentSessionMs: "GLIMPSE_AGENT_SESSION_MS",
   demoTokens: "GLIMPSE_DEMO_TOKENS",
+  frameAncestors: "GLIMPSE_FRAME_ANCESTORS",
+  allowedHosts: "GLIMPSE_ALLOWED_HOSTS",
   demoTokenTtlS: "GLIMPSE_DEMO_TOKEN_TTL_S",
   tokenMaxAgeS: "GLIMPSE_TOKEN_MAX_AGE_S",
   requestTtlMs: "GLIMPSE_REQUEST_TTL_MS",
   agentGraceMs: "GLIMPSE_AGENT_GRACE_MS",
   maxConnectionsPerIp: "GLIMPSE_MAX_CONNECTIONS_PER_IP",
   helloTimeoutMs: "GLIMPSE_HELLO_TIMEOUT_MS",
+  connectionCpuMsPerS: "GLIMPSE_CONNECTION_CPU_MS_PER_S",
+  agentRecheckMs: "GLIMPSE_AGENT_RECHECK_MS",
   auditRetentionDays: "GLIMPSE_AUDIT_RETENTION_DAYS",
   visitorOrigins: "GLIMPSE_VISITOR_ORIGINS",
   tlsCert: "GLIMPSE_TLS_CERT",
@@ -88,7 +111,7 @@ const ENV: Record<keyof ServerConfig, string> = {
   trustProxy: "GLIMPSE_TRUST_PROXY",
 };
 
-const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey"]);
+const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts"]);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG };

@@ -1,3 +1,4 @@
+import type { AgentSockets } from "./agent-sockets";
 import type { ServerConfig } from "./config";
 import type { Limits } from "./limits";
 import type { PresenceRegistry } from "./presence";
@@ -12,6 +13,7 @@ export interface Hub {
   presence: PresenceRegistry;
   requests: ShareRequests;
   limits: Limits;
+  agentSockets: AgentSockets;
   config: ServerConfig;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
   onRelay?: (sessionKey: string, text: string) => void;

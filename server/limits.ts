@@ -1,7 +1,12 @@
 /**
  * Brute-force limits (rate-limiter-flexible, in memory; its Redis store fits the scale-out design).
- * Only failures are counted, so a busy but honest agent is never slowed down; once a budget is
- * spent the caller is blocked for the block period and answered RATE_LIMITED.
+ * Once a budget is spent the caller is blocked for the block period and answered RATE_LIMITED.
+ *
+ * Sign-in attempts are counted *before* the slow password check and refunded on success, so a
+ * burst sent at once cannot all be checked before the first failure is recorded; at most
+ * `MAX_CONCURRENT_CHECKS` checks run at a time per address and per username. Joins count failures
+ * only (a busy honest agent is never slowed), and an address's block stops only the agents who
+ * failed from it: an honest agent behind the same address as an attacker still joins with the right key.
  */
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
@@ -47,7 +52,11 @@ async function penalise(limiters: [RateLimiterMemory, string][]): Promise<void> 
   }
 }
 
+/** Password checks (~0.1–0.5 s of CPU each) running at once per address and per username. */
+export const MAX_CONCURRENT_CHECKS = 2;
+
 export class Limits {
+  private readonly checking = new Map<string, number>();
   private readonly loginUser: RateLimiterMemory;
   private readonly loginIp: RateLimiterMemory;
   private readonly joinAgent: RateLimiterMemory;
@@ -77,13 +86,49 @@ export class Limits {
     ];
   }
 
-  loginBlockedFor = (ip: string, username: string) => blockedFor(this.login(ip, username));
-  loginFailed = (ip: string, username: string) => penalise(this.login(ip, username));
-  async loginSucceeded(ip: string, username: string): Promise<void> {
-    await this.loginUser.delete(`${ip}|${username.toLowerCase()}`);
+  /**
+   * A sign-in attempt, counted before its password is checked: the milliseconds to wait (0 = go
+   * ahead). Call `loginFinished` when the check is over, and `loginSucceeded` on success.
+   */
+  async loginAttempt(ip: string, username: string): Promise<number> {
+    let wait = 0;
+    for (const [l, key] of this.login(ip, username)) {
+      await l.consume(key).catch((error) => {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        wait = Math.max(wait, error.msBeforeNext);
+      });
+    }
+    if (wait > 0) return wait;
+    // Counted either way: an attempt refused for concurrency is still an attempt.
+    const slots = [`ip:${ip}`, `user:${username.toLowerCase()}`];
+    if (slots.some((slot) => (this.checking.get(slot) ?? 0) >= MAX_CONCURRENT_CHECKS)) return 1_000;
+    for (const slot of slots) this.checking.set(slot, (this.checking.get(slot) ?? 0) + 1);
+    return 0;
   }
 
-  joinBlockedFor = (agentId: number, ip: string, key: string) => blockedFor(this.join(agentId, ip, key));
+  loginFinished(ip: string, username: string): void {
+    for (const slot of [`ip:${ip}`, `user:${username.toLowerCase()}`]) {
+      const left = (this.checking.get(slot) ?? 1) - 1;
+      if (left <= 0) this.checking.delete(slot);
+      else this.checking.set(slot, left);
+    }
+  }
+
+  /** The right password: this attempt is refunded, and the username's count starts over. */
+  async loginSucceeded(ip: string, username: string): Promise<void> {
+    await this.loginUser.delete(`${ip}|${username.toLowerCase()}`);
+    await this.loginIp.reward(ip, 1);
+  }
+
+  /**
+   * The agent's own failures and the key's block always count; the address's block only for an
+   * agent who has failed too, so an attacker sharing an address cannot lock an honest agent out.
+   */
+  async joinBlockedFor(agentId: number, ip: string, key: string): Promise<number> {
+    const own = await this.joinAgent.get(String(agentId));
+    const limiters = this.join(agentId, ip, key).filter(([l]) => l !== this.joinIp || (own?.consumedPoints ?? 0) > 0);
+    return blockedFor(limiters);
+  }
   joinFailed = (agentId: number, ip: string, key: string) => penalise(this.join(agentId, ip, key));
 }
 

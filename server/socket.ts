@@ -6,6 +6,7 @@ import type { WebSocket } from "ws";
 import { glimpseError, type ErrorCode } from "../src/errors";
 import { matchesPattern } from "../src/settings";
 import type { ServerConfig } from "./config";
+import { depthWithin, MAX_JSON_DEPTH, PRE_HELLO_MAX_BYTES, WorkBudget } from "./frame-guard";
 import type { Connection } from "./hub";
 import type { Heartbeat } from "./heartbeat";
 import type { Peer } from "./peer";
@@ -81,20 +82,32 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
   // One shared timer (server/heartbeat.ts) rather than an interval and a timeout per socket.
   const entry = guard.heartbeat.add(socket, connection, config.helloTimeoutMs);
 
+  // What one client may cost (server/frame-guard.ts): checked before parsing, charged after.
+  const budget = new WorkBudget(config.connectionCpuMsPerS);
   socket.on("message", (data, isBinary) => {
     entry.lastSeen = Date.now();
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
     if (isBinary) return peer.sendRaw(errorText("BAD_MESSAGE", "Binary frames are not part of the protocol."));
+    if (!connection.greeted() && size > PRE_HELLO_MAX_BYTES) {
+      peer.sendRaw(errorText("MESSAGE_TOO_LARGE", `The first message must be a hello of at most ${PRE_HELLO_MAX_BYTES} bytes; this one is ${size}.`));
+      return socket.close(1009, "MESSAGE_TOO_LARGE");
+    }
     if (size > config.maxMessageBytes) {
       return peer.sendRaw(errorText("MESSAGE_TOO_LARGE", `The message is ${size} bytes; the limit is ${config.maxMessageBytes}. It was dropped.`));
     }
+    const started = performance.now();
     try {
       const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      connection.onText(raw.toString(), raw);
+      if (!depthWithin(raw, MAX_JSON_DEPTH)) peer.sendRaw(errorText("BAD_MESSAGE", `The message nests deeper than ${MAX_JSON_DEPTH} levels. It was dropped.`));
+      else connection.onText(raw.toString(), raw);
     } catch (error) {
       // One broken message must not take the connection (or the server) down with it.
       console.error("glimpse: handler failed", error);
       peer.sendRaw(errorText("INTERNAL"));
+    }
+    if (!budget.spend(performance.now() - started) && socket.readyState === socket.OPEN) {
+      peer.sendRaw(errorText("BUDGET_EXCEEDED"));
+      socket.close(1008, "BUDGET_EXCEEDED");
     }
   });
   socket.on("close", () => {

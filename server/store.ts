@@ -176,6 +176,11 @@ export class Store {
     return row ?? null;
   }
 
+  /** Removes the agent with its sign-ins and API tokens (cascade); their open sockets close at the next check. */
+  deleteAgent(agentId: number): boolean {
+    return this.db.prepare("DELETE FROM agents WHERE id = ?").run(agentId).changes > 0;
+  }
+
   revokeApiTokens(agentId: number): number {
     return this.db.prepare("DELETE FROM api_tokens WHERE agent_id = ?").run(agentId).changes;
   }

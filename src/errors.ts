@@ -32,6 +32,8 @@ export const ERRORS = {
   TICKET_INVALID: "The share request this session answers is no longer open. Ask the agent to send a new request.",
   VISITOR_VERIFIED_ELSEWHERE: "This visitor is online with a verified identity in another browser; a connection without a valid token cannot take over. The site must pass a fresh signed token.",
   ORIGIN_REQUIRED: "Visitor connections must come from the Glimpse extension (the request had no Origin header).",
+  HOST_NOT_ALLOWED: "This server does not answer to that host name. Use the address your administrator gave you.",
+  BUDGET_EXCEEDED: "This connection kept the server busier than one client may (too much or too deeply nested data); it was closed. Reload the page to reconnect.",
   INTERNAL: "Something went wrong on the server. Try again; if it persists, tell your administrator.",
 } as const;
 

@@ -59,7 +59,8 @@ export const SessionEnded = v.object({ t: v.literal("sessionEnded"), reason: End
 export const Frames = v.object({
   t: v.literal("frames"),
   seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  events: v.pipe(v.array(RecordedEvent), v.maxLength(5000)),
+  // The length first: a 100,000-item array is refused before any item is checked.
+  events: v.pipe(v.array(v.unknown()), v.maxLength(5000), v.array(RecordedEvent)),
 });
 
 /** One piece of an event too large for a single message (src/capture/chunks.ts). */

@@ -17,7 +17,8 @@ function parser<S extends v.GenericSchema>(schema: S) {
     } catch {
       return { ok: false, error: glimpseError("BAD_MESSAGE", "The message is not valid JSON.") };
     }
-    const result = v.safeParse(schema, json);
+    // abortEarly: the first issue is all the answer says, and a huge bad array must not cost one issue per item.
+    const result = v.safeParse(schema, json, { abortEarly: true });
     if (result.success) return { ok: true, value: result.output };
     const issue = result.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";

@@ -33,7 +33,8 @@ export async function startServer(config: Partial<ServerConfig> = {}, options: {
   const inbound: string[] = [];
   const app = await buildApp({
     store,
-    config,
+    // Like the quick start: the demo shop signs its visitors' tokens.
+    config: { demoTokens: 1, ...config },
     limits: options.limits,
     onRelay: (_key, text) => relayed.push(text),
     onVisitorInbound: (text) => inbound.push(text),

@@ -78,4 +78,45 @@ describe("guessing passwords", () => {
     // Another agent signing in from the same address is not affected.
     expect((await login("mallory", PW)).statusCode).toBe(200);
   });
+
+  it("counts a burst of wrong passwords before checking them: the right one sent right after does not sign in", async () => {
+    await setup();
+    // Ten wrong guesses at once, then the right password while they are being checked.
+    const burst = Array.from({ length: 10 }, (_, i) => login("alice", `wrong ${i}`));
+    const right = login("alice", PW);
+    const statuses = (await Promise.all(burst)).map((r) => r.statusCode);
+    expect((await right).statusCode).toBe(429);
+    // No more passwords were checked than the limit allows (the rest were refused unchecked).
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(DEFAULT_LIMITS.loginFailuresPerUser);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(10 - DEFAULT_LIMITS.loginFailuresPerUser);
+    // Still locked for the window, also for the right password sent later.
+    expect((await login("alice", PW)).statusCode).toBe(429);
+  });
+
+  it("checks at most two passwords of one username at a time", async () => {
+    await setup({ ...DEFAULT_LIMITS, loginFailuresPerUser: 100, loginFailuresPerIp: 100 });
+    const statuses = (await Promise.all(Array.from({ length: 6 }, (_, i) => login("alice", `wrong ${i}`)))).map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(2 * 2); // two at a time; a later pair may start after the first ends
+    expect(statuses).toContain(429);
+    // Sequential honest attempts are never refused for concurrency.
+    expect((await login("alice", PW)).statusCode).toBe(200);
+  });
+});
+
+describe("fairness to honest agents", () => {
+  it("an address blocked by one agent's guesses still lets another agent there join with the right key", async () => {
+    await setup({ ...DEFAULT_LIMITS, joinFailuresPerIp: 3 });
+    const { client: v, key } = await sharingVisitor(server);
+    track(v);
+    const mallet = track(await agent(server, "mallet", PW));
+    for (let i = 0; i < 5; i++) {
+      mallet.send({ t: "join", key: String(100_000 + i) });
+      await mallet.next("error");
+    }
+    mallet.send({ t: "join", key });
+    expect(await mallet.next("error")).toMatchObject({ code: "RATE_LIMITED" }); // the address is blocked for him
+    const alice = track(await agent(server, "alice", PW)); // same address (127.0.0.1)
+    alice.send({ t: "join", key });
+    expect(await alice.next("joined")).toMatchObject({ sessionKey: key });
+  });
 });

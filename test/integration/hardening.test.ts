@@ -127,6 +127,125 @@ describe("API tokens for CRM integrations", () => {
   });
 });
 
+describe("revocation reaches open sockets", () => {
+  /** An agent socket watching a live session, opened with `headers` (a sign-in cookie or an API token). */
+  async function watching(s: TestServer, headers: Record<string, string>) {
+    const { client: v, key } = await sharingVisitor(s);
+    track(v);
+    const socket = track(await Client.open(`${s.wsUrl}/ws/agent`, headers));
+    socket.send({ t: "hello", v: 1 });
+    await socket.next("welcome");
+    socket.send({ t: "join", key });
+    await socket.next("joined");
+    return { socket, key, v };
+  }
+  const refusedAfter = async (socket: Client, key: string) => {
+    // Closed by the server within the re-check period, or at the latest at its next action.
+    expect(await socket.next("error", (m) => m.code === "NOT_AUTHORIZED", 15_000)).toBeTruthy();
+    expect((await socket.closed).code).toBe(4401);
+    expect(socket.received.some((m) => m.t === "joined" && m.sessionKey === key)).toBe(false);
+  };
+
+  it("sign-out closes the console's socket at once, and it no longer receives the session", async () => {
+    const s = await setup();
+    const cookie = await s.signIn("alice", PW);
+    const { socket, key } = await watching(s, { Cookie: cookie, Origin: s.url });
+    await s.app.inject({ method: "POST", url: "/api/logout", headers: { cookie } });
+    await refusedAfter(socket, key);
+  });
+
+  it("an expired sign-in closes the socket at the next check", async () => {
+    const s = await setup({ agentSessionMs: 1_500, agentRecheckMs: 200 });
+    const cookie = await s.signIn("alice", PW);
+    const { socket, key } = await watching(s, { Cookie: cookie, Origin: s.url });
+    await refusedAfter(socket, key);
+  });
+
+  it("a revoked API token cannot join: the socket is closed before acting", async () => {
+    const s = await setup({ agentRecheckMs: 60_000 }); // no timer help: the join itself checks
+    const alice = s.store.getAgentByUsername("alice")!;
+    const token = "glm_revoke-me-0123456789";
+    s.store.createApiToken(alice.id, token, "crm", Date.now());
+    const { socket, v } = await watching(s, { Authorization: `Bearer ${token}` });
+    s.store.revokeApiTokens(alice.id);
+    const { key } = await sharingVisitor(s);
+    socket.send({ t: "join", key });
+    await refusedAfter(socket, key);
+    v.close();
+  });
+
+  it("a removed agent's socket is closed at the next check", async () => {
+    const s = await setup({ agentRecheckMs: 200 });
+    const cookie = await s.signIn("alice", PW);
+    const { socket, key } = await watching(s, { Cookie: cookie, Origin: s.url });
+    expect(s.store.deleteAgent(s.store.getAgentByUsername("alice")!.id)).toBe(true);
+    await refusedAfter(socket, key);
+  });
+});
+
+describe("deployment defaults", () => {
+  it("sends nosniff, no-referrer and a strict policy on every console and API response, errors included", async () => {
+    const s = await setup();
+    for (const url of ["/console/", "/api/me", "/api/groups/demo", "/healthz", "/no/such/page"]) {
+      const response = await s.app.inject({ url });
+      expect(response.headers["x-content-type-options"], url).toBe("nosniff");
+      expect(response.headers["referrer-policy"], url).toBe("no-referrer");
+      expect(String(response.headers["content-security-policy"]), url).toContain("frame-ancestors 'none'");
+      expect(response.headers["x-frame-options"], url).toBe("DENY");
+    }
+    expect(String((await s.app.inject({ url: "/api/me" })).headers["content-security-policy"])).toContain("default-src 'none'");
+  });
+
+  it("lets a configured CRM origin frame the console, and only the console", async () => {
+    const s = await setup({ frameAncestors: "https://crm.example" });
+    const console = await s.app.inject({ url: "/console/" });
+    expect(String(console.headers["content-security-policy"])).toContain("frame-ancestors https://crm.example");
+    expect(console.headers["x-frame-options"]).toBeUndefined();
+    expect(String((await s.app.inject({ url: "/api/me" })).headers["content-security-policy"])).toContain("frame-ancestors 'none'");
+  });
+
+  it("does not sign demo tokens unless turned on (the quick start does)", async () => {
+    const s = await setup({ demoTokens: 0 });
+    expect((await s.app.inject({ url: "/demo/api/token?visitorId=ana" })).statusCode).toBe(404);
+    const { DEFAULT_CONFIG } = await import("../../server/config");
+    expect(DEFAULT_CONFIG.demoTokens).toBe(0);
+  });
+
+  it("answers only to allowed host names when a list is set, for HTTP and sockets", async () => {
+    const s = await setup({ allowedHosts: "glimpse.example" });
+    expect((await s.app.inject({ url: "/healthz", headers: { host: "glimpse.example" } })).statusCode).toBe(200);
+    const other = await s.app.inject({ url: "/healthz", headers: { host: "evil.example" } });
+    expect(other.statusCode).toBe(421);
+    expect(other.json()).toMatchObject({ code: "HOST_NOT_ALLOWED" });
+    await expect(Client.open(`${s.wsUrl}/ws/visitor`)).rejects.toThrow(/421/); // Host: 127.0.0.1:<port>
+    const named = track(await Client.open(`${s.wsUrl}/ws/visitor`, { Host: "glimpse.example" }));
+    named.send({ t: "hello", v: 1, groupId: "demo", client: "test" });
+    expect(await named.next("welcome")).toBeTruthy();
+  });
+
+  it("behind an appending proxy takes the address the proxy saw, not one the client wrote", async () => {
+    const s = await setup({ trustProxy: 1, maxConnectionsPerIp: 1 });
+    // The client forges a first entry; the proxy (one hop) appends the real address.
+    const chain = (real: string) => ({ "X-Forwarded-For": `198.51.100.7, ${real}` });
+    const first = track(await Client.open(`${s.wsUrl}/ws/visitor`, chain("203.0.113.1")));
+    first.send({ t: "hello", v: 1, groupId: "demo", client: "test" });
+    await first.next("welcome");
+    // Same real address, another forged entry: still counted as the same client.
+    const second = track(await Client.open(`${s.wsUrl}/ws/visitor`, { "X-Forwarded-For": `192.0.2.99, 203.0.113.1` }));
+    expect(await second.next("error")).toMatchObject({ code: "TOO_MANY_CONNECTIONS" });
+    // Another real address gets its own allowance.
+    const third = track(await Client.open(`${s.wsUrl}/ws/visitor`, chain("203.0.113.2")));
+    third.send({ t: "hello", v: 1, groupId: "demo", client: "test" });
+    expect(await third.next("welcome")).toBeTruthy();
+    // Sign-in limits use the same address: forged entries do not buy fresh attempts.
+    const login = (forged: string) =>
+      s.app.inject({ method: "POST", url: "/api/login", payload: { username: "alice", password: "wrong" }, headers: { "x-forwarded-for": `${forged}, 203.0.113.5` }, remoteAddress: "127.0.0.1" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await login(`10.0.0.${i}`)).statusCode);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});
+
 describe("retention", () => {
   it("deletes session metadata older than the retention period when the server starts", async () => {
     const dir = mkdtempSync(join(tmpdir(), "glimpse-retention-"));
