@@ -5,7 +5,7 @@
  * and masked here, so a page that forges notifications gains nothing.
  */
 import { record } from "rrweb";
-import { isSensitiveField, maskValue, type MaskRules } from "./masking";
+import { isInMaskedBlock, isSensitiveField, MASK_ATTRIBUTE, MASKED_VALUE, maskValue, scrubMaskedAttributes, type MaskRules } from "./masking";
 import { ADOPTED_EVENT, CANVAS_EVENT, CHANGE_EVENT, diffRules, SELECT_EVENT, SHEET_EVENT, VIDEO_EVENT, type AdoptedChange, type CanvasChange, type SelectChange, type SheetChange } from "./page-events";
 import { absolute, mapCssUrls } from "./urls";
 
@@ -233,6 +233,8 @@ interface SerializedNode {
   tagName?: string;
   attributes?: Record<string, unknown>;
   childNodes?: SerializedNode[];
+  textContent?: string;
+  isStyle?: boolean;
 }
 
 /** Attributes that make the agent's side load a resource (and the extension carry it). */
@@ -277,7 +279,9 @@ function stripMedia(live: Node, attributes: Record<string, unknown>): void {
  * selects are masked), and makes `poster` absolute (rrweb leaves it relative). Masked selects keep
  * no selection, masked elements keep no resource URLs, and media no source (stripMedia).
  */
-export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
+export function fixSerialized(node: SerializedNode, rules: MaskRules, masked = false): void {
+  let inMasked = masked;
+  if (node.type === 3 && masked && !node.isStyle && node.textContent?.trim()) node.textContent = MASKED_VALUE;
   if (node.type === 2 && node.attributes) {
     const tag = node.tagName ?? "";
     const attributes = node.attributes;
@@ -300,15 +304,50 @@ export function fixSerialized(node: SerializedNode, rules: MaskRules): void {
       stripMedia(live, attributes);
     }
     if (resource) stripMaskedResources(tag, attributes, live as Element | null, rules);
+    // Masking goes down the tree, shadow roots included; site-rule selectors need the live element.
+    inMasked ||= MASK_ATTRIBUTE in attributes || (rules.selectors.length > 0 && matchesRule(node.id, rules));
+    if (inMasked) scrubMaskedAttributes(tag, attributes);
   }
-  for (const child of node.childNodes ?? []) fixSerialized(child, rules);
+  for (const child of node.childNodes ?? []) fixSerialized(child, rules, inMasked);
+}
+
+function matchesRule(id: number, rules: MaskRules): boolean {
+  const live = record.mirror.getNode(id);
+  return live instanceof Element && rules.selectors.some((selector) => {
+    try {
+      return live.matches(selector);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Whether nodes added under this (live) parent are masked: the parent, or a shadow root's host, is in a masked block. */
+export function addedUnderMask(parentId: number, rules: MaskRules): boolean {
+  const parent = record.mirror.getNode(parentId);
+  const element = parent instanceof Element ? parent : parent instanceof ShadowRoot ? parent.host : null;
+  return element !== null && isInMaskedBlock(element, rules);
+}
+
+/** Text changes inside a masked block (rrweb's own text masking does not look through shadow roots). */
+export function fixTextChanges(changes: { id: number; value: string | null }[], rules: MaskRules): void {
+  for (const change of changes) {
+    if (!change.value?.trim()) continue;
+    const parent = record.mirror.getNode(change.id)?.parentElement;
+    if (parent && isInMaskedBlock(parent, rules)) change.value = MASKED_VALUE;
+  }
 }
 
 /** The same for attribute changes (a masked image whose src changes later). */
 export function fixAttributeChanges(changes: { id: number; attributes: Record<string, unknown> }[], rules: MaskRules): void {
   for (const change of changes) {
-    if (!RESOURCE_ATTRIBUTES.some((name) => name in change.attributes) && !(typeof change.attributes.style === "string" && change.attributes.style.includes("url("))) continue;
     const live = record.mirror.getNode(change.id);
+    if (live instanceof Element && isSensitiveField(live, rules)) {
+      // A masked element: structure only. A field once a password keeps its value masked after a type switch.
+      if (isInMaskedBlock(live, rules)) scrubMaskedAttributes(live.localName, change.attributes);
+      else if (typeof change.attributes.value === "string" && change.attributes.value) change.attributes.value = MASKED_VALUE;
+    }
+    if (!RESOURCE_ATTRIBUTES.some((name) => name in change.attributes) && !(typeof change.attributes.style === "string" && change.attributes.style.includes("url("))) continue;
     if (live instanceof Element) stripMaskedResources(live.localName, change.attributes, live, rules);
     if (live) stripMedia(live, change.attributes);
   }

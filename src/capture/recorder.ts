@@ -4,7 +4,7 @@
  */
 import { record } from "rrweb";
 import { isSensitiveField, MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
-import { fixAttributeChanges, fixSerialized, PageState } from "./page-state";
+import { addedUnderMask, fixAttributeChanges, fixSerialized, fixTextChanges, PageState } from "./page-state";
 
 export interface RecorderOptions {
   rules: MaskRules;
@@ -77,8 +77,9 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
       // Media is not played for the agent (stripMedia in page-state.ts): its play/pause/seek events have no use there.
       else if (event.type === 3 && event.data.source === 7) return;
       else if (event.type === 3 && event.data.source === 0) {
-        for (const add of event.data.adds) fixSerialized(add.node as Parameters<typeof fixSerialized>[0], rules);
+        for (const add of event.data.adds) fixSerialized(add.node as Parameters<typeof fixSerialized>[0], rules, addedUnderMask(add.parentId, rules));
         fixAttributeChanges(event.data.attributes as Parameters<typeof fixAttributeChanges>[0], rules);
+        fixTextChanges(event.data.texts, rules);
       }
       queue.push(event);
       // Full snapshots go at once: the agent's view is blank until one arrives.
@@ -89,7 +90,8 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     },
     blockSelector: `[${UI_ATTRIBUTE}]`,
     maskTextSelector: maskSelector(rules),
-    maskTextFn: (text) => text.replace(/\S/g, "•"),
+    // A fixed mask, so neither the text's length nor its typing rhythm shows.
+    maskTextFn: (text) => (text.trim() ? MASKED_VALUE : text),
     // Route every input through maskInputFn: rrweb calls it only for the tags/types listed here.
     maskInputOptions: Object.fromEntries(INPUT_KINDS.map((kind) => [kind, true])),
     maskInputFn: (value, element) => maskValue(value, element ?? null, rules),

@@ -269,6 +269,34 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     expect(await replayed(alice, "const f = doc.getElementById('embed'); return !f.getAttribute('src') && f.clientHeight")).toBe(60);
   });
 
+  it("masking leaks nothing: attributes, hidden inputs, option values, a masked host's shadow tree, a show-password toggle, text and typing length", async () => {
+    const from = server.inbound.length;
+    await page.goto(`${site.url}/masked.html`);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Account");
+    await page.locator("#inmask").pressSequentially("TYPED-SECRET-13");
+    await page.locator("#shadow-input").fill("SHADOW-TYPED-12"); // inside the masked host's open shadow root
+    await page.locator("#pw").pressSequentially("Hunter3-before");
+    await page.getByRole("button", { name: "Show password" }).click(); // type → text
+    await page.locator("#pw").pressSequentially("-after-toggle");
+    await page.locator("#city").pressSequentially("Springfield"); // an ordinary field: it must arrive
+    await page.getByRole("button", { name: "Update profile" }).click(); // attributes, nodes and text changed by script
+    await expect.poll(() => replayed(alice, "return doc.getElementById('city')?.value"), { timeout: 15_000 }).toBe("Springfield");
+    await expect.poll(() => replayed(alice, "return doc.querySelectorAll('#profile span').length"), { timeout: 15_000 }).toBe(2);
+
+    const planted = ["SECRET-1", "SECRET-2", "SECRET-3", "SECRET-4", "SECRET-5", "SECRET-6", "SECRET-7", "SECRET-8", "SECRET-9", "SHADOW-TITLE-10", "SHADOW-SECRET-10", "SHADOW-VALUE-11", "SHADOW-TYPED-12", "TYPED-SECRET-13", "SECRET-14", "LATE-TEXT-14", "CHANGE-15", "SHADOW-LATE-16", "CHANGE-17", "Hunter3", "after-toggle"];
+    const inbound = server.inbound.slice(from).join("\n");
+    expect(inbound).toContain("Springfield");
+    for (const secret of planted) expect(inbound, secret).not.toContain(secret);
+    // Masked text and typing show as one fixed mask: no run of mask dots of any other length.
+    const dots = new Set(inbound.match(/•+/g) ?? []);
+    expect([...dots]).toEqual(["••••••"]);
+    // Nor is any of it in the agent's document.
+    const agentDom = await replayed(alice, "return doc.documentElement.outerHTML + (doc.getElementById('host')?.shadowRoot?.innerHTML ?? '') + [...doc.querySelectorAll('input')].map((i) => i.value).join(' ')");
+    for (const secret of planted) expect(agentDom, secret).not.toContain(secret);
+    expect(await replayed(alice, "return doc.getElementById('pw').value")).toBe("••••••");
+    expect(await replayed(alice, "return doc.getElementById('host')?.shadowRoot?.getElementById('shadow-text')?.textContent ?? null")).toBe("••••••");
+  });
+
   it("the agent's browser asked no origin but the Glimpse server for anything, all session long, and logged nothing amiss", () => {
     expect(watch.blocked).toEqual([]);
     expect(watch.noise).toEqual([]);

@@ -139,7 +139,8 @@ describe("presence and one-click sessions", () => {
     const v = await present("cust-42", { token });
     expect(v.received.length).toBe(0);
     const a = await onRecord("alice", "cust-42");
-    await new Promise((r) => setTimeout(r, 2_500)); // the token is now older than the server accepts
+    // Whole seconds: after 3 s its age is at least 3, older than the 2 s the server accepts.
+    await new Promise((r) => setTimeout(r, 3_100));
     // Presenting the token again is refused...
     const again = await hello({ role: "session", visitorId: "cust-42", token });
     expect(await again.next("error")).toMatchObject({ code: "TOKEN_INVALID" });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSensitiveField, maskValue, MASKED_VALUE } from "../../src/capture/masking";
+import { isInMaskedBlock, isSensitiveField, maskValue, MASKED_VALUE, scrubMaskedAttributes } from "../../src/capture/masking";
 
 /** A minimal Element stand-in: attributes plus the ancestors `closest` walks. */
 function element(attributes: Record<string, string>, ancestors: Record<string, string>[] = [], tag = "input"): Element {
@@ -56,5 +56,38 @@ describe("masking", () => {
       throw new SyntaxError("bad selector");
     };
     expect(isSensitiveField(el, { selectors: ["[[["] })).toBe(false);
+  });
+
+  it("keeps a field masked after a show-password toggle switches its type to text", () => {
+    const attributes: Record<string, string> = { type: "password" };
+    const pw = element(attributes);
+    expect(isSensitiveField(pw, none)).toBe(true);
+    attributes.type = "text";
+    expect(isSensitiveField(pw, none)).toBe(true);
+    expect(isSensitiveField(element({ type: "text" }), none)).toBe(false);
+  });
+
+  it("masks the shadow tree of a masked host", () => {
+    const host = element({ "data-glimpse-mask": "" }, [], "div");
+    const inShadow = element({}, [], "input");
+    (inShadow as unknown as { getRootNode: () => object }).getRootNode = () => ({ host });
+    expect(isInMaskedBlock(inShadow, none)).toBe(true);
+    expect(maskValue("secret", inShadow, none)).toBe(MASKED_VALUE);
+    const elsewhere = element({}, [], "input");
+    (elsewhere as unknown as { getRootNode: () => object }).getRootNode = () => ({ host: element({}, [], "div") });
+    expect(isInMaskedBlock(elsewhere, none)).toBe(false);
+  });
+
+  it.each([
+    ["a link", "a", { href: "/account?token=t", title: "Ana", class: "link" }, { class: "link" }],
+    ["an image", "img", { alt: "Ana's photo", width: "10", height: "10", "data-user": "42" }, { width: "10", height: "10" }],
+    ["a hidden input", "input", { type: "hidden", value: "csrf-123", name: "csrf" }, { type: "hidden" }],
+    ["a text input", "input", { value: "typed", placeholder: "Card holder", "aria-label": "Holder", style: "width:9em" }, { value: MASKED_VALUE, style: "width:9em" }],
+    ["an option", "option", { value: "gold", selected: true }, {}],
+    ["a checked radio", "input", { type: "radio", checked: true, value: "plan-b" }, { type: "radio", value: MASKED_VALUE }],
+  ])("sends only structure for %s in a masked block", (_name, tag, attributes, kept) => {
+    const copy: Record<string, unknown> = { ...attributes };
+    scrubMaskedAttributes(tag, copy);
+    expect(copy).toEqual(kept);
   });
 });
