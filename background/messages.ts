@@ -48,6 +48,19 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
     return sender.tab === undefined || (sender.url ?? "").startsWith(browser.runtime.getURL(""));
   }
 
+  /**
+   * The tab whose consent frame (terms.html, placed by the page script) sent this, or null for any
+   * other sender: a content script runs beside the page, and only the frame shows the visitor what
+   * they are answering. Chrome serves the frame from a per-session dynamic origin, so the path is
+   * what identifies it.
+   */
+  function termsFrameTab(sender: Runtime.MessageSender): number | null {
+    if (sender.tab?.id === undefined || !sender.url) return null;
+    const url = new URL(sender.url);
+    const extensionFrame = url.protocol === "chrome-extension:" || url.protocol === "moz-extension:";
+    return extensionFrame && url.pathname === "/terms.html" ? sender.tab.id : null;
+  }
+
   async function answer(request: Request, sender: Runtime.MessageSender): Promise<Responses[Request["type"]] | undefined> {
     await controller.settled();
     switch (request.type) {
@@ -104,6 +117,16 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
         if (tabId === undefined) return { ok: false, error: glimpseError("INVALID_STATE", "Only a page loads the UI.") };
         await browser.scripting.executeScript({ target: { tabId, frameIds: [sender.frameId ?? 0] }, files: ["ui.js"] });
         return OK;
+      }
+      case "termsShown": {
+        const tabId = termsFrameTab(sender);
+        return { request: tabId === null ? null : await presence.shownIn(tabId) };
+      }
+      case "termsAnswer": {
+        const tabId = termsFrameTab(sender);
+        if (tabId === null) return { ok: false, error: glimpseError("INVALID_STATE", "Only the consent dialog answers a request.") };
+        const answered = await presence.answer(tabId, request.id, request.status);
+        return answered ? OK : { ok: false, error: glimpseError("INVALID_STATE", "This request is no longer open.") };
       }
       case "setIdentity": {
         const origin = httpOrigin(sender.url ?? sender.tab?.url ?? "");

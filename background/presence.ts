@@ -11,7 +11,7 @@ import { glimpseError } from "~src/errors";
 import type { Identity } from "~src/identity";
 import { PageToBackground, PRESENCE_PORT, type BackgroundToPage, type PresenceView } from "~src/messages";
 import { initialPresence, transition, type PresenceEffect, type PresenceEvent, type PresenceState } from "~src/presence/machine";
-import { PROTOCOL_VERSION } from "~src/protocol";
+import { PROTOCOL_VERSION, type TermsStatus } from "~src/protocol";
 import * as v from "valibot";
 import { identityFields } from "./connection";
 import { openSocket, type VisitorSocket } from "./socket";
@@ -61,6 +61,23 @@ export class Presence {
     };
   }
 
+  /** The request the consent frame in this tab should show (none if it was answered, withdrawn or asked elsewhere). */
+  async shownIn(tabId: number): Promise<{ id: string; agent: string; groupName: string } | null> {
+    await this.queue;
+    await this.ready;
+    const shown = this.state.shown;
+    return shown && shown.tabId === tabId ? { id: shown.id, agent: shown.agent, groupName: this.state.groupName } : null;
+  }
+
+  /** The consent frame's answer. A click on a dialog for an older request answers nothing. */
+  async answer(tabId: number, id: string, status: TermsStatus): Promise<boolean> {
+    await this.queue;
+    await this.ready;
+    if (this.state.shown?.id !== id) return false;
+    await this.dispatch({ type: "answer", tabId, status });
+    return true;
+  }
+
   /** The linked identities changed (login, logout, a visitor linked in the popup). */
   async identitiesChanged(): Promise<void> {
     const identities = await this.deps.identities();
@@ -92,7 +109,7 @@ export class Presence {
       case "send":
         return this.socket?.socket.send(effect.message);
       case "showTerms":
-        return this.post(effect.tabId, { t: "showTerms", agent: effect.agent, groupName: effect.groupName });
+        return this.post(effect.tabId, { t: "showTerms", id: this.state.shown?.id ?? "" });
       case "hideTerms":
         return this.post(effect.tabId, { t: "hideTerms" });
       case "saveShown":
@@ -166,7 +183,6 @@ export class Presence {
       if (!parsed.success) return;
       const message = parsed.output;
       if (message.t === "keepalive") return;
-      if (message.t === "terms") return void this.dispatch({ type: "answer", tabId, status: message.status });
       void this.dispatch({ type: "tabPage", tabId, url: message.url, title: message.title, visible: message.visible, now: Date.now() });
     });
     port.onDisconnect.addListener(() => {

@@ -1,7 +1,8 @@
 /**
  * The one script declared for every page. It asks the background whether to show Glimpse here
  * and renders the Share screen button, the key, "an agent is viewing" and the terms overlay in a
- * shadow root. On sites with a linked visitor it holds the presence port. It also serves the
+ * closed shadow root, and places the consent frame (terms.html) when the background asks. On sites
+ * with a linked visitor it holds the presence port. It also serves the
  * page bridge. Nothing about the page but its URL (and, for presence, its title and visibility)
  * reaches the background before the visitor clicks Share or Accept.
  */
@@ -20,7 +21,8 @@ export const config: PlasmoCSConfig = {
 
 let status: Responses["getStatus"] | null = null;
 let linked = false;
-let terms: { agent: string; groupName: string } | null = null;
+/** The share request whose consent frame is up (the frame itself asks the background for the rest). */
+let terms: string | null = null;
 let presencePort: PresencePort | null = null;
 let stopRule: (() => void) | null = null;
 let uiLoading: Promise<UiBundle | null> | null = null;
@@ -50,7 +52,6 @@ function draw(): void {
       thisTab: status.thisTab,
       customUi: status.customUi,
       terms,
-      onTerms: answerTerms,
       onRetryInit: () => void refresh(),
     });
   });
@@ -92,22 +93,11 @@ function syncPresence(): void {
 
 function onPresenceMessage(message: BackgroundToPage): void {
   if (message.t === "showTerms") {
-    terms = { agent: message.agent, groupName: message.groupName };
-    postToPage({ glimpse: 1, event: "PresenceShowTerms" });
-    draw();
-    // "displayed" once the dialog is on screen: after the next frame is painted (in a background
-    // tab, only when the visitor looks at it).
-    requestAnimationFrame(() => setTimeout(() => terms && presencePort?.send({ t: "terms", status: "displayed" }), 0));
+    if (terms !== message.id) postToPage({ glimpse: 1, event: "PresenceShowTerms" });
+    terms = message.id;
   } else {
     terms = null;
-    draw();
   }
-}
-
-/** Only a click (or key) in the dialog above answers: the page cannot. */
-function answerTerms(accepted: boolean): void {
-  terms = null;
-  presencePort?.send({ t: "terms", status: accepted ? "accepted" : "declined" });
   draw();
 }
 

@@ -31,13 +31,19 @@ for (const target of targets) {
   const out = join(root, "build", `${target}-prod`);
   execFileSync(join(root, "node_modules/.bin/plasmo"), ["build", "--src-path=.", `--target=${target}`], { cwd: root, stdio: "inherit" });
   const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  // The consent dialog is an extension page framed into the visitor's tab: pages may frame it
+  // (and nothing else of ours). Chrome serves it from a per-session dynamic origin, so a page
+  // cannot even probe for it; Firefox's moz-extension origin is already random per install.
+  manifest.web_accessible_resources = [
+    { resources: ["terms.html"], matches: ["<all_urls>"], ...(target.startsWith("chrome") ? { use_dynamic_url: true } : {}) },
+  ];
   if (target.startsWith("chrome")) {
     // Enterprise policy (storage.managed) needs a schema in Chrome; Firefox reads a managed-storage
     // manifest on disk instead. Added here because Plasmo's manifest step cannot resolve the file.
     manifest.storage = { managed_schema: "managed_schema.json" };
     copyFileSync(join(root, "assets/managed_schema.json"), join(out, "managed_schema.json"));
-    writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest));
   }
+  writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest));
   if (!manifest.content_scripts?.length || !(manifest.background?.service_worker || manifest.background?.scripts)) {
     throw new Error(`${target}: the built manifest has no content script or background — was --src-path=. lost?`);
   }
@@ -48,6 +54,8 @@ for (const target of targets) {
   await build({ ...common, entryPoints: [join(root, "contents/glimpse.ts")], outfile: join(out, pageScripts[0]), format: "iife" });
   // Loaded on demand by the background: the page UI (where Glimpse shows something) and the recorder (shared tab only).
   await build({ ...common, entryPoints: [join(root, "contents/ui/entry.tsx")], outfile: join(out, "ui.js"), format: "iife" });
+  await build({ ...common, entryPoints: [join(root, "contents/ui/terms-frame.tsx")], outfile: join(out, "terms.js"), format: "iife" });
+  copyFileSync(join(root, "contents/ui/terms.html"), join(out, "terms.html"));
   await build({ ...common, entryPoints: [join(root, "contents/capture/entry.ts")], outfile: join(out, "capture.js"), format: "iife" });
   await build({ ...common, entryPoints: [join(root, "contents/capture/main-world.ts")], outfile: join(out, "capture-main.js"), format: "iife" });
   console.log(`built ${target} → ${out}`);

@@ -35,6 +35,9 @@ export const Request = v.variant("type", [
   v.object({ type: v.literal("linkVisitor"), origin: v.string(), visitorId: v.nullable(VisitorId) }),
   /** From a page script: load the (Preact) UI bundle into this tab, once it has something to show. */
   v.object({ type: v.literal("loadUi") }),
+  /** From the consent frame (terms.html): which request it shows, and the visitor's answer. */
+  v.object({ type: v.literal("termsShown") }),
+  v.object({ type: v.literal("termsAnswer"), id: v.pipe(v.string(), v.maxLength(128)), status: TermsStatus }),
   v.object({ type: v.literal("getSettings") }),
   v.object({ type: v.literal("saveSettings"), settings: Settings }),
 ]);
@@ -106,6 +109,8 @@ export interface Responses {
   };
   setIdentity: Result;
   loadUi: Result;
+  termsShown: { request: { id: string; agent: string; groupName: string } | null };
+  termsAnswer: Result;
   linkVisitor: Result;
   setSiteEnabled: Result;
   getSettings: { settings: Settings; managed: ManagedKey[] };
@@ -150,10 +155,10 @@ export { CAPTURE_PORT, KEEPALIVE_MS, PRESENCE_PORT } from "./ports";
 
 export const PageToBackground = v.variant("t", [
   v.object({ t: v.literal("page"), url: v.pipe(v.string(), v.maxLength(4096)), title: v.pipe(v.string(), v.maxLength(1024)), visible: v.boolean() }),
-  v.object({ t: v.literal("terms"), status: TermsStatus }),
   /** Firefox suspends an idle event page even with an open socket; a port message keeps it awake. */
   v.object({ t: v.literal("keepalive") }),
 ]);
 export type PageToBackground = v.InferOutput<typeof PageToBackground>;
 /** Sent by the page script; the background checks it against PageToBackground. */
-export type BackgroundToPage = { t: "showTerms"; agent: string; groupName: string } | { t: "hideTerms" };
+/** The page script only places the consent frame; the frame asks the background what to show. */
+export type BackgroundToPage = { t: "showTerms"; id: string } | { t: "hideTerms" };

@@ -1,6 +1,7 @@
 /**
  * The presence port, held by a tab of a linked site. It tells the background which page the
- * visitor is on and carries the terms overlay's request and answers. If the background stops,
+ * visitor is on, and hears from it when to place the consent frame (which answers the background
+ * itself, see contents/ui/terms-frame.tsx). If the background stops,
  * the port breaks; reconnecting wakes it, and it restores presence by itself.
  */
 import type { BackgroundToPage, PageToBackground } from "~src/messages";
@@ -16,20 +17,12 @@ export function openPresencePort(onMessage: (message: BackgroundToPage) => void)
   let port: chrome.runtime.Port | null = null;
   let closed = false;
   let attempt = 0;
-  /** The visitor's answer to the overlay, if the port was down when it was given (background restarting). */
-  let unsentAnswer: PageToBackground | null = null;
   const page = (): PageToBackground => ({ t: "page", url: location.href, title: document.title, visible: document.visibilityState === "visible" });
   const post = (message: PageToBackground) => {
-    const answer = message.t === "terms" && message.status !== "displayed";
-    if (!port) {
-      if (answer) unsentAnswer = message;
-      return;
-    }
     try {
-      port.postMessage(message);
+      port?.postMessage(message);
     } catch {
-      port = null;
-      if (answer) unsentAnswer = message;
+      port = null; // the background stopped: onDisconnect reconnects
     }
   };
   const connect = () => {
@@ -44,11 +37,6 @@ export function openPresencePort(onMessage: (message: BackgroundToPage) => void)
       if (!closed && attempt < 8) setTimeout(connect, Math.min(200 * 2 ** attempt++, 5_000));
     });
     post(page());
-    if (unsentAnswer) {
-      const answer = unsentAnswer;
-      unsentAnswer = null;
-      post(answer);
-    }
   };
   const onVisibility = () => post(page());
   document.addEventListener("visibilitychange", onVisibility);

@@ -2,18 +2,33 @@ import { useState } from "preact/hooks";
 import type { GlimpseError } from "~src/errors";
 import { formatKey } from "~src/keys";
 import type { SessionView } from "~src/messages";
-import { request } from "./ext";
+import { ext, request } from "./ext";
 import { t } from "./t";
-import { Terms } from "./Terms";
+import { GuardedButton } from "./GuardedButton";
 import { trusted } from "./trusted";
 import type { UiProps } from "./types";
 
-export function App({ terms, onTerms, ...props }: UiProps) {
+export function App({ terms, ...props }: UiProps) {
   return (
     <>
-      {terms && <Terms agent={terms.agent} groupName={terms.groupName} onAnswer={onTerms} />}
       {!props.customUi && <Widget {...props} />}
+      {terms && <TermsFrame key={terms} />}
     </>
+  );
+}
+
+/**
+ * The consent dialog lives in the extension's own frame (contents/ui/terms-frame.tsx): the page can
+ * reach neither its text nor its buttons. Focus moves into it so the keyboard answers it at once.
+ */
+function TermsFrame() {
+  return (
+    <iframe
+      class="terms-frame"
+      src={ext!.runtime.getURL("terms.html")}
+      title={t("termsTitle")}
+      onLoad={(event) => (event.currentTarget as HTMLIFrameElement).focus()}
+    />
   );
 }
 
@@ -23,8 +38,9 @@ export const errorText = (error: Pick<GlimpseError, "code">) => t(`error_${error
 export const endedText = (ended: NonNullable<SessionView["lastEnded"]>) =>
   ended.reason === "error" && ended.code ? errorText({ code: ended.code }) : t(`end_${ended.reason}`);
 
-function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" | "onTerms" | "customUi">) {
+function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" | "customUi">) {
   const [error, setError] = useState<string | null>(null);
+  const [obscured, setObscured] = useState(false);
   const act = async (message: Parameters<typeof request>[0]) => {
     setError(null);
     try {
@@ -103,8 +119,11 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
   }
 
   return (
-    <button class="share" onClick={trusted(() => act({ type: "startShare" }))}>
-      {t("shareScreen")}
-    </button>
+    <>
+      {obscured && <p class="notice warning" role="alert">{t("uiObscured")}</p>}
+      <GuardedButton class="share" onPress={() => void act({ type: "startShare" })} onObscured={setObscured}>
+        {t("shareScreen")}
+      </GuardedButton>
+    </>
   );
 }

@@ -5,7 +5,8 @@ export const STYLES = `
 button { font: inherit; cursor: pointer; border: 0; border-radius: 999px; padding: 10px 16px; font-weight: 600; }
 button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
 .share { background: #0b57d0; color: #fff; box-shadow: 0 2px 8px rgba(0,0,0,.25); }
-.share:disabled { background: #8a94a6; cursor: default; }
+.share:disabled, .share[data-guard=obscured] { background: #8a94a6; cursor: default; }
+[aria-disabled=true] { cursor: default; }
 .panel { background: #fff; border-radius: 12px; box-shadow: 0 4px 20px rgba(0,0,0,.25); padding: 14px 16px; width: 260px; }
 .panel h2 { margin: 0 0 6px; font-size: 15px; }
 .key { display: block; font: 700 28px/1.2 ui-monospace, "SF Mono", Menlo, monospace; letter-spacing: 2px; margin: 6px 0 8px; color: #0b57d0; }
@@ -19,5 +20,7 @@ button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
 .backdrop { position: fixed; inset: 0; background: rgba(15,23,42,.55); display: grid; place-items: center; z-index: 2147483647; }
 .dialog { background: #fff; color: #1d2433; border-radius: 14px; padding: 20px 22px; max-width: 420px; margin: 16px; box-shadow: 0 10px 40px rgba(0,0,0,.4); font-size: 15px; }
 .dialog h2 { margin: 0 0 8px; font-size: 18px; }
+.warning { color: #b42318; font-size: 14px; margin: 8px 0; }
+.terms-frame { position: fixed; inset: 0; width: 100vw; height: 100vh; border: 0; margin: 0; padding: 0; background: transparent; color-scheme: normal; z-index: 2147483647; }
 .dialog .row { display: flex; gap: 10px; justify-content: flex-end; margin-top: 14px; }
 `;

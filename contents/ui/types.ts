@@ -8,8 +8,8 @@ export interface UiProps {
   thisTab: boolean;
   /** The site draws its own Share button and status from the bridge events. */
   customUi: boolean;
-  terms: { agent: string; groupName: string } | null;
-  onTerms: (accepted: boolean) => void;
+  /** The share request to ask about: the consent frame is placed (and re-placed for a new id). */
+  terms: string | null;
   onRetryInit: () => void;
 }
 

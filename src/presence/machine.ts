@@ -286,7 +286,8 @@ function onAnswer(s: PresenceState, tabId: number, status: TermsStatus, fx: Pres
   if (!shown || shown.tabId !== tabId) return s; // only the tab that was asked may answer
   let next = s;
   if (status !== "displayed") {
-    fx.push({ type: "saveShown", shown: null });
+    // The consent frame is the extension's: it does not take itself out of the page.
+    fx.push({ type: "saveShown", shown: null }, { type: "hideTerms", tabId });
     next = { ...next, shown: null, answered: shown.id };
   }
   if (status === "accepted") next = { ...next, accepting: { id: shown.id, tabId, origin: s.tabs[tabId]?.origin ?? "" } };

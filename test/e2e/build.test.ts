@@ -27,6 +27,13 @@ describe.each(["chrome-mv3", "firefox-mv3"])("%s build", (target) => {
   it("ships the recorder separately, loaded only into a shared tab", () => {
     expect(statSync(join(dir, "capture.js")).size).toBeGreaterThan(10_000);
     expect(JSON.stringify(manifest.content_scripts)).not.toContain("capture.js");
-    expect(manifest.web_accessible_resources ?? []).toEqual([]);
+    expect(JSON.stringify(manifest.web_accessible_resources)).not.toContain("capture");
+  });
+
+  it("lets pages frame the consent dialog and nothing else of the extension (Chrome: by a per-session URL only)", () => {
+    const dynamic = target.startsWith("chrome") ? { use_dynamic_url: true } : {};
+    expect(manifest.web_accessible_resources).toEqual([{ resources: ["terms.html"], matches: ["<all_urls>"], ...dynamic }]);
+    expect(readFileSync(join(dir, "terms.html"), "utf8")).toContain('src="terms.js"');
+    expect(statSync(join(dir, "terms.js")).size).toBeGreaterThan(1_000);
   });
 });

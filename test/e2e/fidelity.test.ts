@@ -13,6 +13,7 @@ import pixelmatch from "pixelmatch";
 import { PNG } from "pngjs";
 import { configureExtension, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
 import { replayed, shareAndReadKey } from "../helpers/console";
+import { uiHas, uiRect } from "../helpers/ui";
 import { expectSameFormState, FORM_STATE, joinWithoutSiteAccess, type AgentWatch, type FormState } from "../helpers/fidelity";
 import type { TestServer } from "../helpers/server";
 import { startSite, type Site } from "../helpers/site";
@@ -52,7 +53,7 @@ afterAll(async () => {
 async function pixelMatch(agentPage: Page, label: string): Promise<number> {
   const scale = await agentPage.evaluate(() => (document.querySelector("[data-testid=agent-view]") as HTMLElement | null)?.style.transform ?? "");
   if (scale && scale !== "scale(1)") throw new Error(`the agent's view is scaled (${scale}); the comparison needs scale 1`);
-  const panel = await page.locator("glimpse-ui .root > *").first().boundingBox().catch(() => null);
+  const panel = await uiRect(page);
   const theirs = PNG.sync.read(await page.screenshot());
   const style = ".replayer-mouse { display: none !important; } [data-testid=agent-view] iframe { border: 0 !important; }";
   await agentPage.addStyleTag({ content: style });
@@ -262,7 +263,7 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     // The placeholder stands where the image was; the small image beside it arrived.
     await expect.poll(() => replayed(alice, "const img = doc.getElementById('small'); return img.complete && img.naturalWidth"), { timeout: 20_000 }).toBe(300);
     await expect.poll(() => replayed(alice, "const img = doc.getElementById('huge'); return img.complete && img.naturalWidth"), { timeout: 20_000 }).toBe(320);
-    expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
+    expect(await uiHas(page, "An agent is viewing")).toBe(true);
     expect(server.app.hub.registry.size).toBe(1);
     // The third party's embed is shown from what Glimpse carried; the agent's browser does not load it.
     await expect.poll(() => replayed(alice, "return doc.getElementById('embed')?.contentDocument?.body?.textContent?.trim() ?? null"), { timeout: 20_000 }).toBe("Third-party widget");

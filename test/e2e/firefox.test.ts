@@ -7,7 +7,7 @@ import type { Page } from "puppeteer-core";
 import { relayedStrings, startServer, type TestServer } from "../helpers/server";
 import { launchAgent } from "../helpers/chromium";
 import { replayed, signInAndJoin } from "../helpers/console";
-import { clickUi, launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
+import { answerTerms, clickUi, launchFirefoxVisitor, termsShown, uiText, waitForKey, waitForUiText, type FirefoxVisitor } from "../helpers/firefox";
 
 let server: TestServer;
 let visitor: FirefoxVisitor;
@@ -32,11 +32,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Text of the first element matching `selector` inside Glimpse's shadow root, or null. */
-const uiText = (page: Page, selector: string) =>
-  page.evaluate((s) => document.querySelector("glimpse-ui")?.shadowRoot?.querySelector(s)?.textContent ?? null, selector);
-const waitUi = (page: Page, text: string) =>
-  expect.poll(() => page.evaluate((t) => document.querySelector("glimpse-ui")?.shadowRoot?.textContent?.includes(t) ?? false, text), { timeout: 15_000 }).toBe(true);
+const waitUi = (page: Page, text: string) => waitForUiText(page, text);
 
 describe("Firefox ESR visitor", () => {
   it("shares manually: key → agent joins → typing and navigation show → masked values never relayed → stop", async () => {
@@ -44,8 +40,7 @@ describe("Firefox ESR visitor", () => {
     await page.goto(`${server.url}/demo/index.html`);
     await waitUi(page, "Share screen");
     await clickUi(page, "Share screen");
-    await expect.poll(() => uiText(page, "output.key"), { timeout: 15_000 }).toMatch(/^\d{3} \d{3}$/);
-    const key = (await uiText(page, "output.key"))!.replace(/\s/g, "");
+    const key = await waitForKey(page);
 
     const console = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
     await waitUi(page, "An agent is viewing");
@@ -77,9 +72,7 @@ describe("Firefox ESR visitor", () => {
     const { record, page } = await loggedIn("fiona@example.com");
 
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await waitUi(page, "Screen share request");
-    await expect.poll(() => record.getByTestId("terms-state").textContent(), { timeout: 10_000 }).toContain("sees the request");
-    await clickUi(page, "Accept");
+    await answerTerms(page, "Accept", async () => (await record.getByTestId("terms-state").textContent())?.includes("sees the request") ?? false);
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Sign in");
     await waitUi(page, "An agent is viewing");
     expect(await uiText(page, "output.key")).toBeNull();
@@ -96,24 +89,24 @@ describe("Firefox ESR visitor", () => {
   it("one-click holds up: Cancel withdraws the dialog, an unanswered request expires, Accept works after idling past the token's life", async () => {
     const { record, page } = await loggedIn("felix@example.com");
     const termsState = () => record.getByTestId("terms-state").textContent();
-    const dialogShown = () => page.evaluate(() => Boolean(document.querySelector("glimpse-ui")?.shadowRoot?.querySelector("[role=dialog]")));
+    const dialogShown = () => termsShown(page);
+    const displayed = async () => (await termsState())?.includes("sees the request") ?? false;
 
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await waitUi(page, "Screen share request");
+    await expect.poll(dialogShown, { timeout: 10_000 }).toBe(true);
     await record.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(dialogShown, { timeout: 10_000 }).toBe(false);
     await expect.poll(termsState, { timeout: 10_000 }).toContain("withdrawn");
 
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await waitUi(page, "Screen share request");
+    await expect.poll(dialogShown, { timeout: 10_000 }).toBe(true);
     await expect.poll(dialogShown, { timeout: REQUEST_TTL_MS + 15_000 }).toBe(false);
     await expect.poll(termsState, { timeout: 10_000 }).toContain("expired");
 
     // By now the token the shop signed at login is older than the server accepts.
     await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S + 1) * 1000));
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await waitUi(page, "Screen share request");
-    await clickUi(page, "Accept");
+    await answerTerms(page, "Accept", displayed);
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Sign in");
     await waitUi(page, "An agent is viewing");
     await clickUi(page, "Stop sharing");

@@ -4,6 +4,7 @@ import type { TestServer } from "../helpers/server";
 import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
 import { startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
+import { clickUi } from "../helpers/ui";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -31,6 +32,6 @@ describe("a large page", () => {
     expect(total).toBeGreaterThan(2 * LIMIT);
     expect(Math.max(...sizes)).toBeLessThan(LIMIT);
     expect(server.relayed.some((text) => text.startsWith('{"t":"chunk"'))).toBe(true);
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
   });
 });

@@ -5,11 +5,10 @@
  * a longer soak, e.g. GLIMPSE_SOAK_MS=1800000 npm run test:e2e -- long-session).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page as PlaywrightPage } from "playwright-core";
-import type { Page as PuppeteerPage } from "puppeteer-core";
 import { agent as agentClient, startServer, type Client, type TestServer } from "../helpers/server";
 import { configureExtension, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
-import { clickUi, launchFirefoxVisitor, type FirefoxVisitor } from "../helpers/firefox";
+import { shareAndReadKey } from "../helpers/console";
+import { clickUi, launchFirefoxVisitor, waitForKey, type FirefoxVisitor } from "../helpers/firefox";
 
 const IDLE_MS = Number(process.env.GLIMPSE_SOAK_MS ?? 120_000);
 let server: TestServer;
@@ -32,14 +31,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-const shadowKey = () => document.querySelector("glimpse-ui")?.shadowRoot?.querySelector("output.key")?.textContent ?? null;
-
-async function share(page: PlaywrightPage | PuppeteerPage, click: () => Promise<void>): Promise<{ key: string; watcher: Client }> {
-  const evaluate = page.evaluate.bind(page) as <T>(fn: () => T) => Promise<T>;
-  await expect.poll(() => evaluate(() => document.querySelector("glimpse-ui")?.shadowRoot?.textContent?.includes("Share screen") ?? false), { timeout: 15_000 }).toBe(true);
-  await click();
-  await expect.poll(() => evaluate(shadowKey), { timeout: 15_000 }).toMatch(/\d/);
-  const key = (await evaluate(shadowKey))!.replace(/\s/g, "");
+/** Share on a visitor page (each engine its own way), then join as an agent and wait for the snapshot. */
+async function share(readKey: () => Promise<string>): Promise<{ key: string; watcher: Client }> {
+  const key = await readKey();
   const watcher = await agentClient(server, "alice", "agent password 1");
   watcher.send({ t: "join", key });
   await watcher.next("joined");
@@ -58,8 +52,11 @@ describe(`a session idle for ${Math.round(IDLE_MS / 1000)} s`, () => {
       await chromePage.goto(`${server.url}/demo/index.html`);
       const firefoxPage = await firefox.browser.newPage();
       await firefoxPage.goto(`${server.url}/demo/index.html`);
-      const inChrome = await share(chromePage, () => chromePage.getByRole("button", { name: "Share screen" }).click());
-      const inFirefox = await share(firefoxPage, () => clickUi(firefoxPage, "Share screen"));
+      const inChrome = await share(() => shareAndReadKey(chromePage));
+      const inFirefox = await share(async () => {
+        await clickUi(firefoxPage, "Share screen");
+        return waitForKey(firefoxPage);
+      });
 
       await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
 

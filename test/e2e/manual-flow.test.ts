@@ -7,6 +7,7 @@ import type { Page } from "playwright-core";
 import { relayedStrings, type TestServer } from "../helpers/server";
 import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
 import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
+import { clickUi, uiHas, waitForKey } from "../helpers/ui";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -36,9 +37,8 @@ describe("manual screen share in Chromium", () => {
     await page.goto(`${server.url}/demo/index.html`);
 
     // Nothing from the page is sent before the visitor clicks Share.
-    await page.getByRole("button", { name: "Share screen" }).click();
-    const keyText = await page.getByLabel("Session key").textContent({ timeout: 15_000 });
-    const key = keyText!.replace(/\s/g, "");
+    await clickUi(page, "Share screen");
+    const key = await waitForKey(page);
     expect(key).toMatch(/^\d{6}$/);
 
     // The agent signs in and joins with the key.
@@ -51,7 +51,7 @@ describe("manual screen share in Chromium", () => {
     await console.getByRole("button", { name: "Join" }).click();
 
     // The visitor is told an agent is viewing; the agent sees the page.
-    await expect.poll(() => page.getByText("An agent is viewing").isVisible(), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => uiHas(page, "An agent is viewing"), { timeout: 15_000 }).toBe(true);
     await expect.poll(() => console.getByTestId("visitor-title").textContent(), { timeout: 15_000 }).toBe("Demo Shop — Products");
     await expect.poll(() => replayed(console, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
     // Stylesheets travel in the stream: the header is styled in the agent's view too.
@@ -97,9 +97,9 @@ describe("manual screen share in Chromium", () => {
     for (const secret of Object.values(SECRETS)) expect(strings.filter((s) => s.includes(secret))).toEqual([]);
 
     // The visitor stops; the agent sees the session end, with the reason.
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await expect.poll(() => console.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => page.getByText("You stopped sharing.").isVisible()).toBe(true);
+    await expect.poll(() => uiHas(page, "You stopped sharing.")).toBe(true);
     expect(server.app.hub.registry.size).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { stopServiceWorker, type launchAgent, type VisitorBrowser } from "../hel
 import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signIn, signInAndJoin } from "../helpers/console";
 import { Client } from "../helpers/server";
+import { answerTerms, clickUi, termsText, uiHas, uiText, waitForTerms, waitForTermsGone } from "../helpers/ui";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -67,20 +68,18 @@ describe("one-click screen share in Chromium", () => {
 
     // First request: displayed, then declined; the console stops waiting.
     await record.getByRole("button", { name: "Start screen share" }).click();
-    const dialog = page.getByRole("dialog", { name: "Screen share request" });
-    await dialog.waitFor({ timeout: 10_000 });
+    await waitForTerms(page);
     await expect.poll(termsState, { timeout: 10_000 }).toContain("sees the request");
-    await dialog.getByRole("button", { name: "Decline" }).click();
+    await answerTerms(page, "Decline");
     await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
-    expect(await dialog.count()).toBe(0);
+    await waitForTermsGone(page);
 
     // Second request, accepted: the agent's view shows the page; the visitor never sees a key.
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await dialog.waitFor({ timeout: 10_000 });
-    await dialog.getByRole("button", { name: "Accept" }).click();
+    await answerTerms(page, "Accept");
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
-    await expect.poll(() => page.getByText("An agent is viewing").isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await page.getByLabel("Session key").count()).toBe(0);
+    await expect.poll(() => uiHas(page, "An agent is viewing"), { timeout: 10_000 }).toBe(true);
+    expect(await uiText(page, "output.key")).toBeNull();
     await page.locator("#search").fill("throw");
     await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 10_000 }).toBe("throw");
 
@@ -90,16 +89,16 @@ describe("one-click screen share in Chromium", () => {
     await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 20_000 }).toBe("sage throw");
     expect(await stopped.freshInstance()).toBe(true);
 
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await expect.poll(() => record.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
-    await page.getByRole("button", { name: "OK" }).click();
+    await clickUi(page, "OK");
 
     // While logged in, Share screen still gives a key, and the key works.
     const key = await shareAndReadKey(page);
     expect(key).toMatch(/^\d{6}$/);
     const bob = await signInAndJoin(agent.browser, server.url, "bob", PASSWORD, key);
     await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await expect.poll(() => bob.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
     await page.close();
   });
@@ -113,8 +112,7 @@ describe("one-click screen share in Chromium", () => {
     await expect.poll(presenceState, { timeout: 20_000 }).toContain("Online");
     expect(await stopped.freshInstance()).toBe(true);
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await page.getByRole("dialog", { name: "Screen share request" }).waitFor({ timeout: 10_000 });
-    await page.getByRole("button", { name: "Decline" }).click();
+    await answerTerms(page, "Decline");
     await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
     await page.close();
   });
@@ -143,33 +141,31 @@ describe("one-click screen share in Chromium", () => {
     return page;
   }
 
-  const dialogOf = (page: Page) => page.getByRole("dialog", { name: "Screen share request" });
-
   it("accepts after the visitor idled past the login token's lifetime", async () => {
     const page = await visitorOnline();
     // Idle on the page until the token the shop signed at login is older than the server accepts.
     await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S + 1) * 1000));
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await answerTerms(page, "Accept");
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await page.close();
   });
 
   it("withdraws the dialog on Cancel (it cannot be accepted after), and expires an unanswered request on both sides", async () => {
     const page = await visitorOnline();
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await dialogOf(page).waitFor({ timeout: 10_000 });
+    await waitForTerms(page);
     await expect.poll(termsState, { timeout: 10_000 }).toContain("sees the request");
     await record.getByRole("button", { name: "Cancel" }).click();
-    await dialogOf(page).waitFor({ state: "detached", timeout: 10_000 });
+    await waitForTermsGone(page);
     await expect.poll(termsState, { timeout: 10_000 }).toContain("withdrawn");
     expect(await record.getByRole("button", { name: "Start screen share" }).isEnabled()).toBe(true);
 
     // Asked again and left unanswered: it expires for the visitor and the agent alike.
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await dialogOf(page).waitFor({ timeout: 10_000 });
-    await dialogOf(page).waitFor({ state: "detached", timeout: REQUEST_TTL_MS + 15_000 });
+    await waitForTerms(page);
+    await waitForTermsGone(page, REQUEST_TTL_MS + 15_000);
     await expect.poll(termsState, { timeout: 10_000 }).toContain("expired");
     expect(await record.getByTestId("agent-view").count()).toBe(0);
     await page.close();
@@ -182,20 +178,20 @@ describe("one-click screen share in Chromium", () => {
     await expect.poll(() => bob.getByTestId("presence-state").textContent(), { timeout: 15_000 }).toContain("Online");
 
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await expect.poll(() => dialogOf(page).textContent(), { timeout: 10_000 }).toContain("alice");
+    await expect.poll(() => termsText(page), { timeout: 10_000 }).toContain("alice");
     // Bob sees that Alice asked, and cannot ask over her.
     await expect.poll(() => bob.getByTestId("terms-state").textContent(), { timeout: 10_000 }).toContain("alice has asked");
     expect(await bob.getByRole("button", { name: "Start screen share" }).isDisabled()).toBe(true);
-    await dialogOf(page).getByRole("button", { name: "Decline" }).click();
+    await answerTerms(page, "Decline");
     await expect.poll(termsState, { timeout: 10_000 }).toContain("declined");
 
     await expect.poll(() => bob.getByRole("button", { name: "Start screen share" }).isEnabled(), { timeout: 10_000 }).toBe(true);
     await bob.getByRole("button", { name: "Start screen share" }).click();
-    await expect.poll(() => dialogOf(page).textContent(), { timeout: 10_000 }).toContain("bob");
-    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => termsText(page), { timeout: 10_000 }).toContain("bob");
+    await answerTerms(page, "Accept");
     await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
     expect(await record.getByTestId("agent-view").count()).toBe(0);
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await bob.context().close();
     await page.close();
   });
@@ -203,7 +199,7 @@ describe("one-click screen share in Chromium", () => {
   it("carries on when the console reloads mid-request and mid-session, and when the worker stops while the dialog is shown", async () => {
     const page = await visitorOnline();
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await dialogOf(page).waitFor({ timeout: 10_000 });
+    await waitForTerms(page);
     await record.reload();
     await expect.poll(termsState, { timeout: 15_000 }).toContain("sees the request");
 
@@ -211,14 +207,14 @@ describe("one-click screen share in Chromium", () => {
     // which knows the request only from storage.session.
     const stopped = await stopServiceWorker(visitor);
     expect(await stopped.freshInstance()).toBe(true);
-    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await answerTerms(page, "Accept");
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 30_000 }).toBe("Products");
 
     await record.reload();
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 20_000 }).toBe("Products");
     await page.locator("#search").fill("after reload");
     await expect.poll(() => replayed(record, "return doc.querySelector('#search')?.value"), { timeout: 15_000 }).toBe("after reload");
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await page.close();
   });
 
@@ -239,9 +235,9 @@ describe("one-click screen share in Chromium", () => {
 
     // The real visitor is still the one asked, and the agent joins the real session.
     await record.getByRole("button", { name: "Start screen share" }).click();
-    await dialogOf(page).getByRole("button", { name: "Accept" }).click();
+    await answerTerms(page, "Accept");
     await expect.poll(() => replayed(record, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await page.close();
   });
 });

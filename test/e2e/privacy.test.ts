@@ -7,6 +7,7 @@ import { relayedStrings, type TestServer } from "../helpers/server";
 import type { VisitorBrowser } from "../helpers/chromium";
 import { startWorld, stopWorld } from "../helpers/world";
 import { shareAndReadKey } from "../helpers/console";
+import { clickUi } from "../helpers/ui";
 import { agent as agentClient } from "../helpers/server";
 
 let server: TestServer;
@@ -69,7 +70,7 @@ describe("privacy", () => {
     await expect.poll(() => relayedStrings(server).includes("Visible Name"), { timeout: 10_000 }).toBe(true);
     expect(relayedStrings(server).filter((s) => s.includes("Rule Street"))).toEqual([]);
     watcher.close();
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await page.close();
   });
 });

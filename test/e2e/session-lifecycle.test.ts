@@ -4,6 +4,7 @@ import type { TestServer } from "../helpers/server";
 import { configureExtension, stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
 import { AGENT_PASSWORD, startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
+import { clickUi, uiButton, uiHas } from "../helpers/ui";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -40,11 +41,11 @@ describe("session lifecycle in Chromium", () => {
     // A second agent joining late gets a fresh full snapshot, including the current input value.
     const bob = await signInAndJoin(agent.browser, server.url, "bob", PASSWORD, key);
     await expect.poll(() => replayed(bob, "return doc.querySelector('#qty')?.value"), { timeout: 15_000 }).toBe("3");
-    await expect.poll(() => page.getByText("2 agents are viewing").isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => uiHas(page, "2 agents are viewing"), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => popup.getByText("2 agents are viewing").isVisible(), { timeout: 10_000 }).toBe(true);
 
     await alice.getByRole("button", { name: "End session" }).click();
-    await expect.poll(() => page.getByText("The agent ended the session.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => uiHas(page, "The agent ended the session."), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => bob.getByText("The session ended: an agent ended it.").isVisible(), { timeout: 10_000 }).toBe(true);
 
     // The popup's history records it.
@@ -54,8 +55,8 @@ describe("session lifecycle in Chromium", () => {
     expect(await history.textContent()).toContain("alice, bob");
     expect(await history.textContent()).toContain("The agent ended the session.");
 
-    await page.getByRole("button", { name: "OK" }).click();
-    await expect.poll(() => page.getByRole("button", { name: "Share screen" }).isVisible()).toBe(true);
+    await clickUi(page, "OK");
+    await expect.poll(() => uiButton(page, "Share screen").then((b) => b !== null)).toBe(true);
     await page.close();
     await popup.close();
   });
@@ -74,12 +75,12 @@ describe("session lifecycle in Chromium", () => {
     // and the visitor's typing reaches the agent again — which needs the background to relay it.
     await page.locator("#search").fill("chair");
     await expect.poll(() => replayed(alice, "return doc.querySelector('#search')?.value"), { timeout: 20_000 }).toBe("chair");
-    expect(await page.getByText("An agent is viewing").isVisible()).toBe(true);
+    expect(await uiHas(page, "An agent is viewing")).toBe(true);
     expect(server.app.hub.registry.size).toBe(1);
     // A new worker instance did that: the stop was real, not only reported.
     expect(await stopped.freshInstance()).toBe(true);
     // …and Stop still works.
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     await expect.poll(() => alice.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
     await page.close();
   });
@@ -88,9 +89,9 @@ describe("session lifecycle in Chromium", () => {
     await useServer("http://127.0.0.1:9"); // nothing listens on the discard port
     const page = await visitor.context.newPage();
     await page.goto(`${server.url}/demo/index.html`);
-    await expect.poll(() => page.getByText("Screen share is unavailable.").isVisible(), { timeout: 15_000 }).toBe(true);
-    expect(await page.getByText("The Glimpse server cannot be reached").isVisible()).toBe(true);
-    expect(await page.getByRole("button", { name: "Share screen" }).count()).toBe(0);
+    await expect.poll(() => uiHas(page, "Screen share is unavailable."), { timeout: 15_000 }).toBe(true);
+    expect(await uiHas(page, "The Glimpse server cannot be reached")).toBe(true);
+    expect(await uiButton(page, "Share screen")).toBeNull();
     await page.close();
     await useServer();
   });

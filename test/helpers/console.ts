@@ -1,5 +1,6 @@
 /** Drive the agent console as an agent would. */
 import type { Browser, Page } from "playwright-core";
+import { clickUi, waitForKey } from "./ui";
 
 /** Each agent gets a fresh browser context (its own cookies), as two people on two machines. */
 export async function signInAndJoin(browser: Browser, baseUrl: string, username: string, password: string, key: string): Promise<Page> {
@@ -30,7 +31,6 @@ export function replayed<T = unknown>(agentPage: Page, body: string): Promise<T 
 
 /** Click Share screen on the visitor's page and read the key it shows. */
 export async function shareAndReadKey(page: Page): Promise<string> {
-  await page.getByRole("button", { name: "Share screen" }).click();
-  const text = await page.getByLabel("Session key").textContent({ timeout: 15_000 });
-  return text!.replace(/\s/g, "");
+  await clickUi(page, "Share screen");
+  return waitForKey(page);
 }

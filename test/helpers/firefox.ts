@@ -6,7 +6,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
+import { BidiElementHandle } from "puppeteer-core/internal/bidi/ElementHandle.js";
+import { expect } from "vitest";
+import { ARM_MS } from "../../contents/ui/guard";
 
 export const FIREFOX = process.env.GLIMPSE_FIREFOX ?? "/usr/bin/firefox-esr";
 export const FIREFOX_BUILD = resolve("build/firefox-mv3-prod");
@@ -47,15 +50,74 @@ export async function launchFirefoxVisitor(policy: { serverUrl: string; groupId:
 }
 
 /**
- * Click a button of Glimpse's page UI as a person would (real input through BiDi): Glimpse
- * ignores untrusted clicks, such as element.click() from a script.
+ * Glimpse's widget lives in a closed shadow root that page scripts cannot enter. WebDriver BiDi
+ * serialises an element's shadow root whatever its mode, so the tests reach it as automation may,
+ * through the host's remote value. Null when there is no Glimpse UI on the page.
  */
-export async function clickUi(page: Page, label: string): Promise<void> {
-  const box = await page.evaluate((text) => {
-    const buttons = [...(document.querySelector("glimpse-ui")?.shadowRoot?.querySelectorAll("button") ?? [])];
-    const rect = buttons.find((b) => b.textContent?.trim() === text)?.getBoundingClientRect();
-    return rect ? { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 } : null;
-  }, label);
-  if (!box) throw new Error(`no "${label}" button in Glimpse's UI`);
+async function uiRoot(page: Page): Promise<ElementHandle<ShadowRoot> | null> {
+  const host = await page.$("glimpse-ui");
+  if (!host) return null;
+  const bidiHost = host as unknown as { remoteValue(): { value?: { shadowRoot?: unknown } }; realm: unknown };
+  const shadow = bidiHost.remoteValue().value?.shadowRoot;
+  if (!shadow) return null;
+  return (BidiElementHandle as unknown as { from(value: unknown, realm: unknown): ElementHandle<ShadowRoot> }).from(shadow, bidiHost.realm);
+}
+
+/** Text of Glimpse's widget (or of the first element matching `selector` in it), or null. */
+export async function uiText(page: Page, selector?: string): Promise<string | null> {
+  const root = await uiRoot(page);
+  return root ? root.evaluate((r, s) => (s ? r.querySelector(s) : r)?.textContent ?? null, selector ?? null) : null;
+}
+
+/** Wait until Glimpse's widget shows this text. */
+export async function waitForUiText(page: Page, text: string, timeout = 15_000): Promise<void> {
+  await expect.poll(async () => (await uiText(page)) ?? "", { timeout }).toContain(text);
+}
+
+/** The session key the widget shows ("123456"), once it shows one. */
+export async function waitForKey(page: Page, timeout = 15_000): Promise<string> {
+  await expect.poll(async () => (await uiText(page, "output.key")) ?? "", { timeout }).toMatch(/^\d{3} \d{3}$/);
+  return (await uiText(page, "output.key"))!.replace(/\s/g, "");
+}
+
+/**
+ * Click a button of Glimpse's widget as a person would (real input through BiDi), once it acts on
+ * a click: Glimpse ignores untrusted clicks, such as element.click() from a script, and a guarded
+ * button (Share screen) waits a moment after it appears.
+ */
+export async function clickUi(page: Page, label: string, timeout = 15_000): Promise<void> {
+  const find = async () => {
+    const root = await uiRoot(page);
+    return root
+      ? root.evaluate((r, text) => {
+          const button = [...r.querySelectorAll("button")].find((b) => b.textContent?.trim() === text);
+          if (!button || button.disabled || button.getAttribute("aria-disabled") === "true") return null;
+          const rect = button.getBoundingClientRect();
+          return { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 };
+        }, label)
+      : null;
+  };
+  await expect.poll(find, { timeout }).not.toBeNull();
+  const box = (await find())!;
   await page.mouse.click(box.x, box.y);
+}
+
+/** Whether the consent frame (terms.html, an extension frame in the closed root) is on the page. */
+export async function termsShown(page: Page): Promise<boolean> {
+  const root = await uiRoot(page);
+  return root ? root.evaluate((r) => r.querySelector("iframe.terms-frame") !== null) : false;
+}
+
+/**
+ * Answer the consent dialog from the keyboard, as a visitor may: focus starts on Decline, Tab moves
+ * to Accept (BiDi cannot script moz-extension frames, Firefox bug 1755014, but real key presses
+ * reach them). `displayed` tells when the agent's side saw the dialog painted; Accept counts only
+ * once it has been up for ARM_MS (contents/ui/guard.ts), so the keys come a moment later.
+ */
+export async function answerTerms(page: Page, answer: "Accept" | "Decline", displayed: () => Promise<boolean>, timeout = 15_000): Promise<void> {
+  await expect.poll(() => termsShown(page), { timeout }).toBe(true);
+  await expect.poll(displayed, { timeout }).toBe(true);
+  await new Promise((resolve) => setTimeout(resolve, ARM_MS * 2));
+  if (answer === "Accept") await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
 }

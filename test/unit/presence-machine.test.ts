@@ -122,7 +122,7 @@ describe("presence machine: the share request's dialog", () => {
     expect(state.shown).toEqual({ id: "r1", tabId: 8, agent: "alice" });
   });
 
-  it("takes an answer only from the tab that was asked, and starts the session only on the accepted request's ticket", () => {
+  it("takes an answer only from the tab that was asked, takes its dialog away, and starts the session only on the accepted request's ticket", () => {
     const { state, effects } = run(online(null, [7, 8]), [
       ask(),
       { type: "answer", tabId: 7, status: "accepted" },
@@ -135,6 +135,8 @@ describe("presence machine: the share request's dialog", () => {
       { type: "send", message: { t: "requestAnswer", id: "r1", status: "accepted" } },
     ]);
     expect(effects.filter((e) => e.type === "accepted")).toEqual([{ type: "accepted", tabId: 8, origin: SHOP, ticket: "t-1" }]);
+    // The answered dialog's frame is taken out of the asked tab (the frame cannot remove itself).
+    expect(effects.filter((e) => e.type === "hideTerms")).toEqual([{ type: "hideTerms", tabId: 8 }]);
     expect(state.shown).toBeNull();
   });
 

@@ -1,0 +1,142 @@
+/**
+ * Glimpse's page UI as a visitor meets it, in Chromium. The widget lives in a closed shadow root,
+ * which page scripts — and Playwright's selectors — cannot enter (microsoft/playwright#23047); the
+ * tests read it the way DevTools does, through CDP's DOM domain with `pierce`, and press its buttons
+ * with real mouse input at their place on screen. The consent dialog is the extension frame
+ * terms.html, which Playwright reaches as a frame of the page.
+ */
+import type { CDPSession, Frame, Page } from "playwright-core";
+import { expect } from "vitest";
+
+const sessions = new WeakMap<Page, Promise<CDPSession>>();
+
+function cdp(page: Page): Promise<CDPSession> {
+  let session = sessions.get(page);
+  if (!session) {
+    session = page.context().newCDPSession(page);
+    sessions.set(page, session);
+  }
+  return session;
+}
+
+/**
+ * Run `fn` (source of a function taking the shadow root as `this` and one argument) inside
+ * Glimpse's shadow root; null when there is no Glimpse UI on the page.
+ */
+async function inUi<T>(page: Page, fn: string, arg?: unknown): Promise<T | null> {
+  const session = await cdp(page);
+  const { root } = await session.send("DOM.getDocument", { depth: 1 });
+  const { nodeId } = await session.send("DOM.querySelector", { nodeId: root.nodeId, selector: "glimpse-ui" });
+  if (!nodeId) return null;
+  const { node } = await session.send("DOM.describeNode", { nodeId, depth: 1, pierce: true });
+  const shadow = node.shadowRoots?.[0];
+  if (!shadow) return null;
+  const { object } = await session.send("DOM.resolveNode", { backendNodeId: shadow.backendNodeId, objectGroup: "glimpse-ui" });
+  try {
+    const { result } = await session.send("Runtime.callFunctionOn", {
+      objectId: object.objectId!,
+      functionDeclaration: fn,
+      arguments: [{ value: arg ?? null }],
+      returnByValue: true,
+    });
+    return (result.value ?? null) as T | null;
+  } finally {
+    await session.send("Runtime.releaseObjectGroup", { objectGroup: "glimpse-ui" });
+  }
+}
+
+/** The shadow root's mode as the page would see it ("closed"), or null without a Glimpse UI. */
+export const uiMode = (page: Page) => inUi<string>(page, "function () { return this.mode; }");
+
+/** Text of the widget (or of the first element matching `selector` in it); null if absent. */
+export const uiText = (page: Page, selector?: string) =>
+  inUi<string>(page, "function (s) { const el = s ? this.querySelector(s) : this; return el ? el.textContent : null; }", selector);
+
+export interface UiButton {
+  x: number;
+  y: number;
+  disabled: boolean;
+  guard: string | null;
+  style: { fontSize: string; visibility: string; display: string; opacity: string };
+}
+
+/** The widget's button with this label: its centre on screen, whether it acts, and how it is drawn. */
+export const uiButton = (page: Page, label: string) =>
+  inUi<UiButton>(
+    page,
+    `function (label) {
+      const b = [...this.querySelectorAll("button")].find((el) => el.textContent.trim() === label);
+      if (!b) return null;
+      const r = b.getBoundingClientRect();
+      const css = getComputedStyle(b);
+      return {
+        x: r.x + r.width / 2, y: r.y + r.height / 2,
+        disabled: b.disabled || b.getAttribute("aria-disabled") === "true",
+        guard: b.getAttribute("data-guard"),
+        style: { fontSize: css.fontSize, visibility: css.visibility, display: css.display, opacity: css.opacity },
+      };
+    }`,
+    label,
+  );
+
+/** Where the widget is drawn (to leave it out of pixel comparisons), or null. */
+export const uiRect = (page: Page) =>
+  inUi<{ x: number; y: number; width: number; height: number }>(
+    page,
+    `function () { const el = this.querySelector(".root > *"); if (!el) return null; const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; }`,
+  );
+
+/** Wait until the widget shows this text. */
+export async function waitForUiText(page: Page, text: string, timeout = 15_000): Promise<void> {
+  await expect.poll(async () => (await uiText(page)) ?? "", { timeout }).toContain(text);
+}
+
+/** Press the widget's button as the visitor would, once it is there and acts on a click. */
+export async function clickUi(page: Page, label: string, timeout = 15_000): Promise<void> {
+  await expect.poll(async () => { const b = await uiButton(page, label); return b ? !b.disabled : false; }, { timeout }).toBe(true);
+  const button = (await uiButton(page, label))!;
+  await page.mouse.click(button.x, button.y);
+}
+
+/** The session key the widget shows ("123456"), once it shows one. */
+export async function waitForKey(page: Page, timeout = 15_000): Promise<string> {
+  await expect.poll(async () => (await uiText(page, "output.key")) ?? "", { timeout }).toMatch(/^\d{3} \d{3}$/);
+  return (await uiText(page, "output.key"))!.replace(/\s/g, "");
+}
+
+const isTermsFrame = (frame: Frame) => /^chrome-extension:\/\/[^/]+\/terms\.html/.test(frame.url());
+
+/** The consent frame if it is up (its dialog may still be loading). */
+export const termsFrame = (page: Page): Frame | null => page.frames().find(isTermsFrame) ?? null;
+
+/** Wait for the consent dialog and return its frame. */
+export async function waitForTerms(page: Page, timeout = 15_000): Promise<Frame> {
+  await expect.poll(async () => {
+    const frame = termsFrame(page);
+    return frame ? frame.getByRole("dialog").count().catch(() => 0) : 0;
+  }, { timeout }).toBe(1);
+  return termsFrame(page)!;
+}
+
+/** Wait until no consent frame is left on the page. */
+export async function waitForTermsGone(page: Page, timeout = 15_000): Promise<void> {
+  await expect.poll(() => termsFrame(page) === null, { timeout }).toBe(true);
+}
+
+/** Answer the consent dialog with a real click, on Accept once the guard has armed it (as the visitor sees it enabled). */
+export async function answerTerms(page: Page, answer: "Accept" | "Decline", timeout = 15_000): Promise<void> {
+  const frame = await waitForTerms(page, timeout);
+  const button = frame.getByRole("button", { name: answer });
+  if (answer === "Accept") await expect.poll(() => button.getAttribute("data-guard"), { timeout }).toBe("armed");
+  await button.click({ timeout });
+}
+
+/** Whether the widget shows this text now. */
+export const uiHas = async (page: Page, text: string) => ((await uiText(page)) ?? "").includes(text);
+
+/** The consent dialog's text, or "" while there is none. */
+export async function termsText(page: Page): Promise<string> {
+  const frame = termsFrame(page);
+  if (!frame) return "";
+  return (await frame.getByRole("dialog").textContent({ timeout: 1_000 }).catch(() => null)) ?? "";
+}
