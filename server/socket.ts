@@ -45,6 +45,9 @@ export class ConnectionCounter {
   }
 }
 
+/** How long a socket ws is closing after an error gets to send its close frame before it is cut. */
+const CLOSE_FLUSH_MS = 1_000;
+
 const errorText = (code: ErrorCode, message?: string) => JSON.stringify({ t: "error", ...glimpseError(code, message) });
 
 export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (peer: Peer) => Connection | null): void {
@@ -115,5 +118,11 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
     release();
     connection.onClose();
   });
-  socket.on("error", () => socket.terminate());
+  socket.on("error", () => {
+    // Over the hard cap (or on a protocol error) ws has already queued a close frame with its code
+    // (1009, 1002). Cutting the connection now can drop that frame while compressed frames are still
+    // ahead of it in the queue, and the client then sees 1006; give it a moment to go out first.
+    if (socket.readyState === socket.CLOSING) setTimeout(() => socket.terminate(), CLOSE_FLUSH_MS).unref();
+    else socket.terminate();
+  });
 }

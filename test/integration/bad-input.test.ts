@@ -66,6 +66,18 @@ describe("malformed and oversized messages", () => {
     expect(health.ok).toBe(true);
   });
 
+  it("sends the 1009 close even while compressed frames are queued for that socket", async () => {
+    // An agent receiving a stream of compressed frames sends an over-cap message: its close frame
+    // queues behind the frames still being compressed (before the fix, 3 in 5 arrived as 1006).
+    const events = Array.from({ length: 50 }, (_, i) => ({ type: 3, timestamp: i, data: { text: `${i}`.padEnd(4_000, Math.random().toString(36)) } }));
+    for (let round = 0; round < 5; round++) {
+      const { v, a } = await liveSession();
+      for (let seq = 1; seq <= 30; seq++) v.send({ t: "frames", seq, events });
+      a.send("y".repeat(200 * 1024));
+      expect((await a.closed).code).toBe(1009);
+    }
+  });
+
   it("requires hello first and closes a connection that skips it", async () => {
     const raw = track(await Client.open(`${server.wsUrl}/ws/visitor`));
     raw.send({ t: "startSession", keyType: "random", site: "x" });
