@@ -3,6 +3,7 @@
  * in bench/results/<date>.json. Not part of `npm test`; medians and same-run ratios only.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { benchDenial } from "./denial";
 import { benchAssets, benchBandwidth, benchLatency, benchPageCost } from "./browser";
 import { printTable, round, type Row } from "./lib";
 import { benchPresence } from "./presence";
@@ -75,6 +76,19 @@ if (want("assets")) {
   results.assets = r;
   rows.push({ figure: `agent who cannot reach the site: first view / full view (images, font) after Join, median of ${r.joins}`, value: `${r.firstViewMs} / ${r.fullViewMs} ms`, budget: "—", met: null });
   rows.push({ figure: `bandwidth with carried assets, browsing 5 asset-heavy pages for ${r.seconds} s`, value: `${r.kbPerMinute} KB/min`, budget: "—", met: null });
+}
+if (only.includes("denial")) {
+  // Not in the default run: it measures an attack, not the relay (SECURITY.md "Cheap rejection").
+  console.log("denial of service…");
+  const r = await benchDenial();
+  results.denial = r;
+  rows.push({
+    figure: `/healthz while ${r.bombs} compressed 4 MB bracket bombs (${round(r.bombWireBytes / 1024)} KB each on the wire) arrive before hello: p50 / p95 / worst (quiet)`,
+    value: `${r.attacked.p50} / ${r.attacked.p95} / ${r.attacked.max} ms (${r.quiet.p50} / ${r.quiet.p95} / ${r.quiet.max} ms)`,
+    budget: "p95 < 100 ms",
+    met: r.attacked.p95 < 100,
+  });
+  rows.push({ figure: "server RSS after the bombs; close codes", value: `${r.serverRssAfterMb} MB; ${r.closeCodes.join(", ")}`, budget: "—", met: null });
 }
 
 results.seconds = Math.round((Date.now() - started) / 1000);
