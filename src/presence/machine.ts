@@ -31,8 +31,6 @@ export interface ShownRequest {
   id: string;
   tabId: number;
   agent: string;
-  /** The group's name as the welcome gave it when the request came (a restarted worker has none until its own welcome). */
-  groupName?: string;
 }
 
 export type Link = "off" | "connecting" | "online" | "blurred" | "error";
@@ -245,7 +243,7 @@ function onMessage(s: PresenceState, message: ServerMessage, fx: PresenceEffect[
       const same = s.shown?.id === message.id && s.tabs[s.shown.tabId] ? s.shown.tabId : null;
       const tabId = same ?? focusedTab(s);
       if (tabId === null) return s;
-      const shown = { id: message.id, tabId, agent: message.agent, groupName: s.groupName };
+      const shown = { id: message.id, tabId, agent: message.agent };
       fx.push({ type: "saveShown", shown }, { type: "showTerms", tabId, agent: message.agent, groupName: s.groupName });
       return { ...s, shown };
     }

@@ -119,8 +119,7 @@ describe("presence machine: the share request's dialog", () => {
       { type: "showTerms", tabId: 8, agent: "alice", groupName: "Shop" },
       { type: "showTerms", tabId: 8, agent: "alice", groupName: "Shop" },
     ]);
-    // Stored with the group name, so a restarted worker can still say who asks, from where.
-    expect(state.shown).toEqual({ id: "r1", tabId: 8, agent: "alice", groupName: "Shop" });
+    expect(state.shown).toEqual({ id: "r1", tabId: 8, agent: "alice" });
   });
 
   it("takes an answer only from the tab that was asked, takes its dialog away, and starts the session only on the accepted request's ticket", () => {
