@@ -66,7 +66,7 @@ export class Presence {
     await this.queue;
     await this.ready;
     const shown = this.state.shown;
-    return shown && shown.tabId === tabId ? { id: shown.id, agent: shown.agent, groupName: this.state.groupName } : null;
+    return shown && shown.tabId === tabId ? { id: shown.id, agent: shown.agent, groupName: shown.groupName || this.state.groupName } : null;
   }
 
   /** The consent frame's answer. A click on a dialog for an older request answers nothing. */

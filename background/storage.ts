@@ -94,7 +94,7 @@ export async function setCustomUi(origin: string, custom: boolean): Promise<void
 export async function loadShownRequest(): Promise<ShownRequest | null> {
   const key = STORAGE.shareRequest.key;
   const value = (await browser.storage.session.get(key))[key] as Partial<ShownRequest> | undefined;
-  return value && typeof value.id === "string" && typeof value.tabId === "number" && typeof value.agent === "string" ? (value as ShownRequest) : null;
+  return value && typeof value.id === "string" && typeof value.tabId === "number" && typeof value.agent === "string" && typeof value.origin === "string" ? (value as ShownRequest) : null;
 }
 
 export async function saveShownRequest(request: ShownRequest | null): Promise<void> {

@@ -7,7 +7,8 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { CHROME_BUILD, CHROMIUM, configureExtension, launchAgent, launchVisitor } from "../test/helpers/chromium";
-import { shareAndReadKey, signInAndJoin } from "../test/helpers/console";
+import { replayed, shareAndReadKey, signIn, signInAndJoin } from "../test/helpers/console";
+import { clickUi } from "../test/helpers/ui";
 import { startServer, agent as agentClient } from "../test/helpers/server";
 import { median, percentile, round, sleep } from "./lib";
 
@@ -63,7 +64,7 @@ export async function benchLatency(changes = 200) {
     await sleep(1000);
     const seen = await console.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen);
     const latencies = Object.entries(made).filter(([k]) => k in seen).map(([k, t]) => seen[k]! - t);
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     return { changes, observed: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) };
   } finally {
     await agent.close();
@@ -72,17 +73,34 @@ export async function benchLatency(changes = 200) {
   }
 }
 
-/** A generated page of `nodes` elements, served by the bench (not part of the demo shop). */
-function generatedPage(nodes: number): string {
-  return `<!doctype html><html><head><title>${nodes} nodes</title><style>.row { padding: 2px 8px; border-bottom: 1px solid #eee; font: 14px system-ui; }</style></head><body><main id="root"></main>
+/**
+ * A generated page of about `elements` elements with the structure of a CRM or admin page: nested
+ * groups of record cards, each with a heading, rich text, a table, a form and a list (31 elements
+ * and about as many text nodes per card). Served by the bench, not part of the demo shop. The last
+ * element is `#end`: the walk reaches it last, so the agent's view is complete once it shows it.
+ */
+function generatedPage(elements: number): string {
+  const cards = Math.max(1, Math.round(elements / 31));
+  const card = (i: number) =>
+    `<section class="card"><h2>Customer ${i}</h2><p>Account opened in ${2000 + (i % 25)}, <a href="#c${i}">see history</a> and the <strong>open ticket</strong> below.</p>` +
+    `<table><thead><tr><th>Order</th><th>Date</th><th>Total</th></tr></thead><tbody><tr><td>#${i}1</td><td>2026-11-0${i % 9}</td><td>${i % 97}.00</td></tr><tr><td>#${i}2</td><td>2026-10-1${i % 9}</td><td>${i % 89}.50</td></tr></tbody></table>` +
+    `<form><label>Note <input name="note${i}" value="call back"></label><select name="s${i}"><option>Open</option><option selected>Pending</option></select><button type="button">Save</button></form>` +
+    `<ul><li>Tier ${i % 3}</li><li>Region ${i % 7}</li></ul></section>`;
+  const groups: string[] = [];
+  for (let i = 0; i < cards; i += 10) {
+    const inGroup: string[] = [];
+    for (let j = i; j < Math.min(cards, i + 10); j++) inGroup.push(card(j));
+    groups.push(`<div class="group">${inGroup.join("")}</div>`);
+  }
+  return `<!doctype html><html><head><title>${elements} elements</title><style>
+  .group { display: grid; grid-template-columns: repeat(2, 1fr); gap: 8px; margin: 8px; }
+  .card { border: 1px solid #ddd; padding: 8px; font: 13px system-ui; } .card table { border-collapse: collapse; } .card td, .card th { border: 1px solid #eee; padding: 2px 6px; }
+</style></head><body><main id="root">${groups.join("")}</main><footer id="end">end</footer>
 <script>
-  const root = document.getElementById("root");
-  const rows = [];
-  for (let i = 0; i < ${nodes} / 2; i++) rows.push('<div class="row"><span>Item ' + i + '</span></div>');
-  root.innerHTML = rows.join("");
-  // The longest main-thread block since the last reset, from the gaps in a 5 ms timer chain (the
-  // Long Tasks API does not report work done by extension scripts to the page).
+  // The longest main-thread block since the last reset, from the gaps in a 5 ms timer chain and
+  // between animation frames (the Long Tasks API does not report work done by extension scripts).
   window.maxGap = 0;
+  window.maxFrameGap = 0;
   let last = performance.now();
   (function tick() {
     const now = performance.now();
@@ -90,6 +108,12 @@ function generatedPage(nodes: number): string {
     last = now;
     setTimeout(tick, 5);
   })();
+  let lastFrame = performance.now();
+  (function frame(now) {
+    window.maxFrameGap = Math.max(window.maxFrameGap, now - lastFrame);
+    lastFrame = now;
+    requestAnimationFrame(frame);
+  })(performance.now());
 </script></body></html>`;
 }
 
@@ -122,29 +146,42 @@ export async function benchPageCost() {
     const withExtension = await scriptMs(visitor.context);
     const without = await scriptMs(await plain.newContext());
 
-    // Snapshot cost: the longest main-thread task after Share, per page size.
-    const snapshots: { nodes: number; longestTaskMs: number; snapshotBytes: number }[] = [];
+    // Join cost: the longest main-thread block on the visitor's page from Share until the agent's
+    // view is complete, and the agent's Join → first view → complete view, per page size.
+    const agent = await launchAgent();
+    const snapshots: { nodes: number; longestBlockMs: number; longestFrameGapMs: number; firstViewMs: number; fullViewMs: number; snapshotBytes: number }[] = [];
     for (const nodes of [1_000, 10_000, 100_000]) {
       const page = await visitor.context.newPage();
       await page.goto(`${site.url}/${nodes}`);
-      await sleep(500);
-      await page.evaluate(() => ((window as unknown as { maxGap: number }).maxGap = 0));
+      await sleep(1000);
+      await page.evaluate(() => Object.assign(window, { maxGap: 0, maxFrameGap: 0 }));
       const relayedBefore = server.relayed.length;
       const key = await shareAndReadKey(page);
-      const watcher = await agentClient(server, "alice", "bench password 1");
-      watcher.send({ t: "join", key });
-      await watcher.next("joined");
-      // Wait until the snapshot has arrived (the agent joined; recording starts then).
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline && !server.relayed.slice(relayedBefore).some((t) => t.includes('"type":2') || t.startsWith('{"t":"chunk"'))) await sleep(200);
-      await sleep(1000);
-      const longestBlock = await page.evaluate(() => (window as unknown as { maxGap: number }).maxGap);
+      const console = await signIn(await (await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage(), server.url, "alice", "bench password 1");
+      await console.getByLabel("Session key").fill(key);
+      const joined = performance.now();
+      await console.getByRole("button", { name: "Join" }).click();
+      let firstViewMs = 0;
+      let fullViewMs = 0;
+      const deadline = Date.now() + 180_000;
+      while (Date.now() < deadline) {
+        const state = await replayed<string>(console, "return doc.getElementById('end') ? 'full' : doc.body ? 'first' : null").catch(() => null);
+        if (state && !firstViewMs) firstViewMs = performance.now() - joined;
+        if (state === "full") {
+          fullViewMs = performance.now() - joined;
+          break;
+        }
+        await sleep(20);
+      }
+      await sleep(500);
+      const blocks = await page.evaluate(() => ({ timer: (window as unknown as { maxGap: number }).maxGap, frame: (window as unknown as { maxFrameGap: number }).maxFrameGap }));
       const bytes = server.relayed.slice(relayedBefore).reduce((n, t) => n + Buffer.byteLength(t), 0);
-      snapshots.push({ nodes, longestTaskMs: round(longestBlock, 0), snapshotBytes: bytes });
-      watcher.close();
-      await page.getByRole("button", { name: "Stop sharing" }).click();
+      snapshots.push({ nodes, longestBlockMs: round(blocks.timer, 0), longestFrameGapMs: round(blocks.frame, 0), firstViewMs: round(firstViewMs, 0), fullViewMs: round(fullViewMs, 0), snapshotBytes: bytes });
+      await console.context().close();
+      await clickUi(page, "Stop sharing");
       await page.close();
     }
+    await agent.close();
 
     // Cost per mutation: 2,000 text changes, recorded vs not (same page, same browser).
     const page = await visitor.context.newPage();
@@ -165,7 +202,7 @@ export async function benchPageCost() {
     await sleep(1500);
     const recorded = median([await mutate(), await mutate(), await mutate()]);
     mutationWatcher.close();
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     return {
       pageScriptBytes,
       uiBytes,
@@ -228,7 +265,7 @@ export async function benchBandwidth(seconds = Number(process.env.BENCH_BANDWIDT
     const total = server.relayed.reduce((n, t) => n + Buffer.byteLength(t), 0);
     const wireTotal = wire() - wireStart;
     watcher.close();
-    await page.getByRole("button", { name: "Stop sharing" }).click();
+    await clickUi(page, "Stop sharing");
     return {
       seconds,
       wireBytes: wireTotal,

@@ -6,9 +6,13 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 
 const http = createServer();
-const io = new Server(http, { maxHttpBufferSize: 8 * 1024 * 1024, perMessageDeflate: false });
+// Compression as the Glimpse server configures it (server/app.ts), used when the client offers it.
+const io = new Server(http, { maxHttpBufferSize: 8 * 1024 * 1024, perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 } } });
 io.on("connection", (socket) => {
-  socket.on("join", (room: string) => void socket.join(room));
+  socket.on("join", (room: string, ack?: () => void) => {
+    void socket.join(room);
+    ack?.();
+  });
   socket.on("frames", (room: string, payload: string) => socket.to(room).emit("frames", payload));
 });
 http.listen(0, "127.0.0.1", () => {

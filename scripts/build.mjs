@@ -27,6 +27,12 @@ const common = {
   logLevel: "warning",
 };
 
+// The recorder needs rrweb with patches/ applied (npm's postinstall runs patch-package): without
+// it, joining would serialise a big page in one blocking pass again, silently.
+if (!readFileSync(join(root, "node_modules/rrweb/dist/rrweb.js"), "utf8").includes("sliceSnapshot")) {
+  throw new Error("rrweb is not patched (patches/rrweb+2.2.2.patch): run `npm ci` or `npx patch-package`");
+}
+
 for (const target of targets) {
   const out = join(root, "build", `${target}-prod`);
   execFileSync(join(root, "node_modules/.bin/plasmo"), ["build", "--src-path=.", `--target=${target}`], { cwd: root, stdio: "inherit" });

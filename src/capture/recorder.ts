@@ -2,7 +2,7 @@
  * DOM mirroring of the shared tab with rrweb, masked and batched. Uses the DOM only (no extension
  * API): the injected entry (contents/capture/entry.ts) connects it to the background.
  */
-import { record } from "rrweb";
+import { record, type eventWithTime, type recordOptions } from "rrweb";
 import { isSensitiveField, MASKED_VALUE, maskSelector, maskValue, UI_ATTRIBUTE, type MaskRules } from "./masking";
 import { addedUnderMask, fixAttributeChanges, fixSerialized, fixTextChanges, PageState } from "./page-state";
 
@@ -25,6 +25,16 @@ export interface Recorder {
    */
   frameElementId(win: unknown): number;
 }
+
+/**
+ * Main-thread work per slice of a full snapshot. rrweb serialises the page in one synchronous pass
+ * (919 ms at 10,000 nodes in the isolated world); patches/rrweb+2.2.2.patch walks it in slices of
+ * about this long and yields to the page between them, sending each slice as it is done.
+ */
+export const SNAPSHOT_SLICE_MS = 8;
+
+/** rrweb's options plus the patch's `sliceSnapshot` (patches/rrweb+2.2.2.patch). */
+type RecordOptions = recordOptions<eventWithTime> & { sliceSnapshot?: { budgetMs: number; done?: () => void } };
 
 const INPUT_KINDS = ["color", "date", "datetime-local", "email", "month", "number", "range", "search", "tel", "text", "time", "url", "week", "textarea", "select", "password"] as const;
 
@@ -70,7 +80,9 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     },
   });
   pageState.start();
-  const stopRecording = record({
+  /** A sliced snapshot is being sent: its pieces go as soon as each is made, not batched. */
+  let snapshotting = false;
+  const options: RecordOptions = {
     emit(event) {
       // rrweb serialises HTML defaults for form state; the agent must see the live state.
       if (event.type === 2) fixSerialized(event.data.node as Parameters<typeof fixSerialized>[0], rules);
@@ -81,12 +93,18 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
         fixAttributeChanges(event.data.attributes as Parameters<typeof fixAttributeChanges>[0], rules);
         fixTextChanges(event.data.texts, rules);
       }
+      else if (event.type === 4) snapshotting = true;
       queue.push(event);
-      // Full snapshots go at once: the agent's view is blank until one arrives.
-      if (event.type === 2) {
-        flush();
+      // Full snapshots and their later pieces go at once: the agent's view builds up as they arrive.
+      if (event.type === 2 || snapshotting) flush();
+      else timer ??= setTimeout(flush, flushMs);
+    },
+    sliceSnapshot: {
+      budgetMs: SNAPSHOT_SLICE_MS,
+      done() {
+        snapshotting = false;
         pageState.afterSnapshot();
-      } else timer ??= setTimeout(flush, flushMs);
+      },
     },
     blockSelector: `[${UI_ATTRIBUTE}]`,
     maskTextSelector: maskSelector(rules),
@@ -101,7 +119,8 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
     // Every input event (not "last", which waits for change/blur): the agent sees typing as it happens.
     sampling: { mousemove: 50, scroll: 50 },
     slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true },
-  });
+  };
+  const stopRecording = record(options);
   return {
     snapshot() {
       record.takeFullSnapshot(true);

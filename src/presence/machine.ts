@@ -31,6 +31,14 @@ export interface ShownRequest {
   id: string;
   tabId: number;
   agent: string;
+  /**
+   * The site of the tab it is shown in. A restarted worker learns its tabs only as their page
+   * scripts reconnect; the answer (from the consent frame) can come first, and the one-click
+   * session needs the site to find the visitor's identity.
+   */
+  origin: string;
+  /** The group's name as the welcome gave it when the request came (a restarted worker has none until its own welcome). */
+  groupName?: string;
 }
 
 export type Link = "off" | "connecting" | "online" | "blurred" | "error";
@@ -243,7 +251,7 @@ function onMessage(s: PresenceState, message: ServerMessage, fx: PresenceEffect[
       const same = s.shown?.id === message.id && s.tabs[s.shown.tabId] ? s.shown.tabId : null;
       const tabId = same ?? focusedTab(s);
       if (tabId === null) return s;
-      const shown = { id: message.id, tabId, agent: message.agent };
+      const shown = { id: message.id, tabId, agent: message.agent, origin: s.tabs[tabId]!.origin, groupName: s.groupName };
       fx.push({ type: "saveShown", shown }, { type: "showTerms", tabId, agent: message.agent, groupName: s.groupName });
       return { ...s, shown };
     }
@@ -290,7 +298,7 @@ function onAnswer(s: PresenceState, tabId: number, status: TermsStatus, fx: Pres
     fx.push({ type: "saveShown", shown: null }, { type: "hideTerms", tabId });
     next = { ...next, shown: null, answered: shown.id };
   }
-  if (status === "accepted") next = { ...next, accepting: { id: shown.id, tabId, origin: s.tabs[tabId]?.origin ?? "" } };
+  if (status === "accepted") next = { ...next, accepting: { id: shown.id, tabId, origin: shown.origin } };
   const answer = { id: shown.id, status };
   if (s.link === "online") fx.push({ type: "send", message: { t: "requestAnswer", ...answer } });
   else if (status !== "displayed") next = { ...next, unsent: answer };

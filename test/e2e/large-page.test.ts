@@ -1,4 +1,8 @@
-/** A page whose snapshot is far larger than the server's message limit still reaches the agent. */
+/**
+ * Big pages: the snapshot is taken in slices (patches/rrweb+2.2.2.patch) and travels in pieces
+ * under the server's message limit; what the page changes while the walk runs still ends up in the
+ * agent's view exactly as the visitor has it.
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../helpers/server";
 import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
@@ -31,7 +35,48 @@ describe("a large page", () => {
     process.stdout.write(`[e2e] big page: ${total} bytes relayed in ${sizes.length} messages, largest ${Math.max(...sizes)}\n`);
     expect(total).toBeGreaterThan(2 * LIMIT);
     expect(Math.max(...sizes)).toBeLessThan(LIMIT);
+    // The walk sends a first part of the page, then its later slices as additions.
+    const events = server.relayed.filter((text) => text.startsWith('{"t":"frames"')).flatMap((text) => (JSON.parse(text) as { events: { type: number; data?: { source?: number; adds?: unknown[] } }[] }).events);
+    expect(events.filter((event) => event.type === 2)).toHaveLength(1);
+    expect(events.filter((event) => event.type === 3 && event.data?.source === 0 && (event.data.adds?.length ?? 0) > 100).length).toBeGreaterThan(3);
+    // One node bigger than the limit (the page's 1 MB log) still goes, as chunks.
     expect(server.relayed.some((text) => text.startsWith('{"t":"chunk"'))).toBe(true);
+    expect(await replayed(console, "return doc.getElementById('log')?.textContent.length")).toBe(await page.evaluate(() => document.getElementById("log")!.textContent!.length));
+    await clickUi(page, "Stop sharing");
+  });
+
+  it("shows what the page changed while the agent joined: rows added, removed, moved and rewritten during the walk", async () => {
+    const page = await visitor.context.newPage();
+    await page.goto(`${server.url}/demo/big.html`);
+    const key = await shareAndReadKey(page);
+    // From now until told to stop, the page changes rows all over, every few milliseconds: rows the
+    // walk has passed, rows it has not reached, rows it is about to reach.
+    await page.evaluate(`(() => {
+      const rows = document.getElementById("rows");
+      let n = 0;
+      window.churn = setInterval(() => {
+        n++;
+        const added = document.createElement("div");
+        added.className = "row";
+        added.id = "added-" + n;
+        added.textContent = "Added " + n;
+        rows.insertBefore(added, rows.children[(n * 7919) % rows.children.length]);
+        rows.children[(n * 104729) % rows.children.length].remove();
+        rows.prepend(rows.children[rows.children.length - 1 - (n % 50)]);
+        const rewritten = rows.children[(n * 15485863) % rows.children.length];
+        rewritten.firstChild.data = "Rewritten " + n;
+        rewritten.setAttribute("data-n", String(n));
+      }, 2);
+    })()`);
+    const console = await signInAndJoin(agent.browser, server.url, "alice", "agent password 1", key);
+    await expect.poll(() => replayed(console, "return doc.getElementById('rows')?.children.length ?? 0"), { timeout: 60_000 }).toBeGreaterThan(10_000);
+    await page.evaluate("clearInterval(window.churn)");
+    // The same rows, in the same order, with the same text and attributes.
+    const digest = `const rows = [...doc.getElementById("rows").children].map((r) => r.id + "|" + (r.getAttribute("data-n") ?? "") + "|" + r.textContent);
+      let h = 0; for (const s of rows) for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+      return rows.length + ":" + h;`;
+    const visitorDigest = await page.evaluate(`((doc) => { ${digest} })(document)`);
+    await expect.poll(() => replayed(console, digest), { timeout: 30_000 }).toBe(visitorDigest);
     await clickUi(page, "Stop sharing");
   });
 });

@@ -2,7 +2,7 @@
  * The one-click flow with real parts: the demo shop logs in and tells the extension who the
  * visitor is (page bridge + signed token); the agent on the visitor's record starts a session.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import type { TestServer } from "../helpers/server";
 import { stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
@@ -39,6 +39,14 @@ beforeEach(async () => {
   await record.goto(`${server.url}/console/#/visitor/${encodeURIComponent(VISITOR)}`);
   await record.reload();
   await record.getByTestId("presence-state").waitFor();
+});
+
+// …and closes the visitor's tabs it opened, so a tab left on the site by a failure cannot keep
+// the visitor online or take the next test's dialog.
+let visitorTabs = new Set<Page>();
+beforeEach(() => { visitorTabs = new Set(visitor.context.pages()); });
+afterEach(async () => {
+  for (const tab of visitor.context.pages()) if (!visitorTabs.has(tab)) await tab.close();
 });
 
 afterAll(() => stopWorld({ server, visitor, agent }));

@@ -119,7 +119,9 @@ describe("presence machine: the share request's dialog", () => {
       { type: "showTerms", tabId: 8, agent: "alice", groupName: "Shop" },
       { type: "showTerms", tabId: 8, agent: "alice", groupName: "Shop" },
     ]);
-    expect(state.shown).toEqual({ id: "r1", tabId: 8, agent: "alice" });
+    // Stored with the tab's site and the group name, so a restarted worker can still say who asks
+    // and start the session for the right site.
+    expect(state.shown).toEqual({ id: "r1", tabId: 8, agent: "alice", origin: SHOP, groupName: "Shop" });
   });
 
   it("takes an answer only from the tab that was asked, takes its dialog away, and starts the session only on the accepted request's ticket", () => {
@@ -149,7 +151,7 @@ describe("presence machine: the share request's dialog", () => {
 
   it("worker restart with the dialog open: the answer waits for the socket, and the server's re-send does not bring the dialog back", () => {
     // A new worker: the shown request comes from storage.session; the tab's port reconnects.
-    const restarted = run(initialPresence({ id: "r1", tabId: 7, agent: "alice" }), [linked(), opened(7), { type: "answer", tabId: 7, status: "accepted" }]);
+    const restarted = run(initialPresence({ id: "r1", tabId: 7, agent: "alice", origin: SHOP }), [linked(), opened(7), { type: "answer", tabId: 7, status: "accepted" }]);
     expect(restarted.effects.some((e) => e.type === "send")).toBe(false);
     const { effects } = run(restarted.state, [
       { type: "welcome", socket: 1, verified: true, groupName: "Shop" },
@@ -158,6 +160,18 @@ describe("presence machine: the share request's dialog", () => {
     ]);
     expect(effects).toContainEqual({ type: "send", message: { t: "requestAnswer", id: "r1", status: "accepted" } });
     expect(effects.some((e) => e.type === "showTerms")).toBe(false);
+    expect(effects).toContainEqual({ type: "accepted", tabId: 7, origin: SHOP, ticket: "t-1" });
+  });
+
+  it("worker restart: an Accept that comes before the tab's page script has reconnected still starts the session for the tab's site", () => {
+    // Found by the e2e (1 run in 3): the answer comes from the consent frame, the tab from its page
+    // script's port, in either order; the session then went out without the visitor's identity (NOT_LINKED).
+    const restarted = run(initialPresence({ id: "r1", tabId: 7, agent: "alice", origin: SHOP }), [linked(), { type: "answer", tabId: 7, status: "accepted" }, opened(7)]);
+    const { effects } = run(restarted.state, [
+      { type: "welcome", socket: 1, verified: true, groupName: "Shop" },
+      { type: "message", socket: 1, message: { t: "requestAccepted", id: "r1", ticket: "t-1" } },
+    ]);
+    expect(effects).toContainEqual({ type: "send", message: { t: "requestAnswer", id: "r1", status: "accepted" } });
     expect(effects).toContainEqual({ type: "accepted", tabId: 7, origin: SHOP, ticket: "t-1" });
   });
 
