@@ -12,6 +12,7 @@ import { Presence } from "./presence";
 import { loadIdentities, loadSettings, loadVisitorState, saveVisitorState } from "./storage";
 
 const socketUrl = async () => visitorSocketUrl((await loadSettings()).serverUrl);
+const presenceSocketUrl = async () => visitorSocketUrl((await loadSettings()).serverUrl, "presence");
 const groupId = async () => (await loadSettings()).groupId;
 
 const connection = new ServerConnection({ socketUrl, groupId, emit: (event) => void controller.dispatch(event) });
@@ -31,7 +32,7 @@ const tickets = new Map<string, string>();
 
 const presence: Presence = new Presence({
   identities: loadIdentities,
-  socketUrl,
+  socketUrl: presenceSocketUrl,
   groupId,
   onAccepted: (tabId, site, ticket) => {
     tickets.set(site, ticket);

@@ -5,7 +5,7 @@
  */
 import { WebSocketServer, type WebSocket } from "ws";
 
-const wss = new WebSocketServer({ host: "127.0.0.1", port: Number(process.env.BENCH_PORT ?? 0), perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 } } });
+const wss = new WebSocketServer({ host: "127.0.0.1", port: Number(process.env.BENCH_PORT ?? 0), perMessageDeflate: { threshold: 1024, serverNoContextTakeover: true, zlibDeflateOptions: { level: 1 } } });
 const rooms = new Map<string, Set<WebSocket>>();
 const FRAMES = Buffer.from('{"t":"frames"');
 wss.on("connection", (socket) => {

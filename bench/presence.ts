@@ -1,7 +1,10 @@
 /**
  * Presence scale: N idle presence connections on one server process, the server's heap and RSS
  * per connection, and how long all of them take to be back after a server restart (clients
- * reconnect with the extension's policy: 1 s base with jitter).
+ * reconnect with the extension's policy: 1 s base with jitter). Clients offer permessage-deflate
+ * and compress every message, as browsers do; the extension's presence URL (`?role=presence`)
+ * asks the server not to take the offer, and the same count is measured once more without that
+ * (what compression would cost) and on a bare `ws` server configured like Glimpse's.
  */
 import WebSocket from "ws";
 import { mkdtempSync } from "node:fs";
@@ -15,16 +18,30 @@ interface Memory {
   rss: number;
 }
 
-/** Heap and RSS per idle connection on a bare `ws` server, measured the same way. */
-async function baseline(count: number) {
-  const server = await startChild("bench/plain-ws-server.ts", {}, ["--expose-gc"]);
+/** As a browser offers it: permessage-deflate, and every message compressed (no size threshold). */
+const BROWSER_DEFLATE = { threshold: 0 };
+const ORIGIN = { Origin: "chrome-extension://glimpsebenchglimpsebenchglimpsebe" };
+
+/** Heap and RSS per idle connection: `count` sockets say hello (and their page) and stay. */
+async function memoryPerConnection(script: string, path: string, count: number) {
+  const server = await startChild(script, {}, ["--expose-gc"]);
   const before = await server.ask<Memory>({ memory: true });
   const sockets: WebSocket[] = [];
   let welcomed = 0;
+  let compressed = 0;
   for (let i = 0; i < count; i++) {
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}`, { perMessageDeflate: false });
-    socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" })));
-    socket.on("message", () => welcomed++);
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { perMessageDeflate: BROWSER_DEFLATE, headers: ORIGIN });
+    socket.on("open", () => {
+      if (socket.extensions.includes("permessage-deflate")) compressed++;
+      socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" }));
+    });
+    socket.on("message", (data) => {
+      const text = data.toString();
+      if (text.startsWith('{"t":"welcome"')) {
+        welcomed++;
+        socket.send(JSON.stringify({ t: "presence", url: `https://shop.test/page/${i}`, title: "Product page", visible: true }));
+      } else if (text === '{"t":"ping"}') socket.send('{"t":"pong"}');
+    });
     sockets.push(socket);
     if (i % 200 === 199) await sleep(20);
   }
@@ -34,11 +51,12 @@ async function baseline(count: number) {
   const after = await server.ask<Memory>({ memory: true });
   for (const socket of sockets) socket.terminate();
   await server.stop();
-  return { heapPerConnectionBytes: Math.round((after.heapUsed - before.heapUsed) / welcomed), rssPerConnectionBytes: Math.round((after.rss - before.rss) / welcomed) };
+  return { compressed, heapPerConnectionBytes: Math.round((after.heapUsed - before.heapUsed) / welcomed), rssPerConnectionBytes: Math.round((after.rss - before.rss) / welcomed) };
 }
 
 export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ?? 10_000)) {
-  const plain = await baseline(count);
+  const plain = await memoryPerConnection("bench/plain-ws-server.ts", "", count);
+  const compressing = await memoryPerConnection("bench/glimpse-server.ts", "/ws/visitor", count);
   const dbDir = mkdtempSync(join(tmpdir(), "glimpse-presence-"));
   let server = await startChild("bench/glimpse-server.ts", { BENCH_DB_DIR: dbDir }, ["--expose-gc"]);
   const port = server.port;
@@ -48,7 +66,7 @@ export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ??
   const sockets: WebSocket[] = [];
 
   const connect = (i: number, attempt = 0) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/visitor`, { perMessageDeflate: false, headers: { Origin: "chrome-extension://glimpsebenchglimpsebenchglimpsebe" } });
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/visitor?role=presence`, { perMessageDeflate: BROWSER_DEFLATE, headers: ORIGIN });
     sockets[i] = socket;
     socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" })));
     socket.on("message", (data) => {
@@ -98,6 +116,8 @@ export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ??
     heapPerConnectionBytes: Math.round((after.heapUsed - before.heapUsed) / reached),
     rssPerConnectionBytes: Math.round((after.rss - before.rss) / reached),
     plainWs: plain,
+    /** The same on /ws/visitor without `?role=presence`: compression negotiated. */
+    withCompression: compressing,
     reconnectedAfterRestart: back,
     reconnectSeconds: round(reconnectSeconds, 1),
   };

@@ -9,6 +9,7 @@
  */
 import { io as ioClient, type Socket } from "socket.io-client";
 import WebSocket from "ws";
+import { now, payload } from "./relay-payload";
 
 export type Stack = "glimpse" | "socketio" | "ws";
 
@@ -20,21 +21,6 @@ export type Command =
   | { cmd: "count" }
   | { cmd: "reset" }
   | { cmd: "close" };
-
-/** A realistic rrweb incremental event (a mutation with some text), ~1 KB on the wire. */
-const EVENT_DATA = {
-  source: 0,
-  texts: [],
-  attributes: [{ id: 812, attributes: { class: "card product-card is-highlighted", style: "transform: translateY(0px)" } }],
-  removes: [],
-  adds: [
-    { parentId: 811, nextId: null, node: { type: 2, tagName: "div", attributes: { class: "price" }, childNodes: [], id: 900 } },
-    { parentId: 900, nextId: null, node: { type: 3, textContent: "€49.00 — Terracotta lamp, hand-thrown clay, warm light. ".repeat(8), id: 901 } },
-  ],
-};
-/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
-const now = () => performance.timeOrigin + performance.now();
-export const payload = (seq: number) => JSON.stringify({ t: "frames", seq, events: [{ type: 3, timestamp: now(), data: EVENT_DATA }] });
 
 interface Sender {
   send(text: string): void;
@@ -57,7 +43,8 @@ function receive(text: string): void {
 
 function wsOpen(url: string, compress: boolean, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers, perMessageDeflate: compress });
+    // As browsers do when compressing: every message, however small.
+    const socket = new WebSocket(url, { headers, perMessageDeflate: compress ? { threshold: 0 } : false });
     socket.once("open", () => resolve(socket));
     socket.once("error", reject);
   });
@@ -79,7 +66,7 @@ function next(socket: WebSocket, t: string): Promise<Record<string, unknown>> {
 function ioOpen(port: number, compress: boolean): Promise<Socket> {
   return new Promise((resolve, reject) => {
     // engine.io-client hands perMessageDeflate to `ws` in Node; false offers no compression.
-    const socket = ioClient(`http://127.0.0.1:${port}`, { transports: ["websocket"], forceNew: true, perMessageDeflate: compress ? { threshold: 1024 } : false } as never);
+    const socket = ioClient(`http://127.0.0.1:${port}`, { transports: ["websocket"], forceNew: true, perMessageDeflate: compress ? { threshold: 0 } : false } as never);
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);
   });

@@ -7,7 +7,7 @@ import { Server } from "socket.io";
 
 const http = createServer();
 // Compression as the Glimpse server configures it (server/app.ts), used when the client offers it.
-const io = new Server(http, { maxHttpBufferSize: 8 * 1024 * 1024, perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 } } });
+const io = new Server(http, { maxHttpBufferSize: 8 * 1024 * 1024, perMessageDeflate: { threshold: 1024, serverNoContextTakeover: true, zlibDeflateOptions: { level: 1 } } });
 io.on("connection", (socket) => {
   socket.on("join", (room: string, ack?: () => void) => {
     void socket.join(room);

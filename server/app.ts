@@ -28,6 +28,7 @@ import { Heartbeat } from "./heartbeat";
 import { attachSocket, ConnectionCounter } from "./socket";
 import { Store } from "./store";
 import { visitorConnection } from "./visitor-handler";
+import { COMPRESS_THRESHOLD } from "./outgoing";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -184,11 +185,12 @@ export async function buildApp(options: AppOptions = {}) {
   // heap per idle presence connection, bench/presence.ts).
   // The hard cap closes the socket (1009); below it, the soft cap answers MESSAGE_TOO_LARGE.
   // permessage-deflate for clients that offer it (browsers do): rrweb's JSON shrinks 5-10× on the
-  // wire. Small messages (pings, input events) skip it; level 1 keeps the relay's CPU low.
+  // wire. The server compresses each message on its own (server_no_context_takeover), once per
+  // fan-out however many agents get it, small messages not at all (server/outgoing.ts).
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.maxMessageBytes * 2,
-    perMessageDeflate: { threshold: 1024, zlibDeflateOptions: { level: 1 } },
+    perMessageDeflate: { threshold: COMPRESS_THRESHOLD, serverNoContextTakeover: true },
   });
   app.decorate("websocketServer", wss);
   const clientIp = (req: IncomingMessage) => {
@@ -209,6 +211,13 @@ export async function buildApp(options: AppOptions = {}) {
     const ip = clientIp(req);
     const origin = req.headers.origin;
     if (path === "/ws/visitor") {
+      // A presence connection carries a few tiny messages a minute: permessage-deflate saves it
+      // nothing and would cost every idle connection a zlib context (README "Performance",
+      // presence rows). Without the client's offer, ws negotiates no compression.
+      if (new URLSearchParams((req.url ?? "").split("?")[1] ?? "").get("role") === "presence") delete req.headers["sec-websocket-extensions"];
+      // The visitor's socket is not coalesced (no `socket` passed): it gets a few small messages,
+      // and corking it broke the agent's view of nested cross-origin frames in the fidelity
+      // suite (cause not found yet; see the #12 note).
       return wss.handleUpgrade(req, socket, head, (ws) => {
         attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, requireOrigin: true, counter: visitorCounter, heartbeat }, (peer) => visitorConnection(hub, peer));
       });
@@ -222,7 +231,7 @@ export async function buildApp(options: AppOptions = {}) {
         peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
         peer.close(4401, "NOT_AUTHORIZED");
         return null;
-      });
+      }, socket);
     });
   };
   app.server.on("upgrade", onUpgrade);

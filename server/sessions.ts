@@ -10,6 +10,7 @@ import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret } from "./passwords";
 import type { Store } from "./store";
+import { Outgoing } from "./outgoing";
 
 export interface LiveSession {
   key: string;
@@ -184,7 +185,9 @@ export class SessionRegistry {
   }
 
   toAgents(session: LiveSession, data: string | Buffer): void {
-    for (const agent of session.agents.keys()) agent.sendRaw(data);
+    if (session.agents.size === 0) return;
+    const out = new Outgoing(data);
+    for (const agent of session.agents.keys()) agent.sendRaw(out);
   }
 
   private expire(session: LiveSession): void {

@@ -2,6 +2,7 @@
  * Adapts a `ws` socket to a Peer and guards it: Origin check, connections per IP, hello timeout,
  * size limits, heartbeat, and isolation of handler failures.
  */
+import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { glimpseError, type ErrorCode } from "../src/errors";
 import { matchesPattern } from "../src/settings";
@@ -9,6 +10,7 @@ import type { ServerConfig } from "./config";
 import { depthWithin, MAX_JSON_DEPTH, PRE_HELLO_MAX_BYTES, WorkBudget } from "./frame-guard";
 import type { Connection } from "./hub";
 import type { Heartbeat } from "./heartbeat";
+import { writeMessage } from "./outgoing";
 import type { Peer } from "./peer";
 
 let nextPeerId = 1;
@@ -50,10 +52,13 @@ const CLOSE_FLUSH_MS = 1_000;
 
 const errorText = (code: ErrorCode, message?: string) => JSON.stringify({ t: "error", ...glimpseError(code, message) });
 
-export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (peer: Peer) => Connection | null): void {
+/** `stream`: the upgraded connection under `socket`, whose writes are coalesced per turn (server/coalesce.ts). */
+export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (peer: Peer) => Connection | null, stream?: Duplex): void {
   const { config } = guard;
+  const deflate = socket.extensions.includes("permessage-deflate");
+  const write = (message: Parameters<Peer["sendRaw"]>[0]) => writeMessage(socket, stream, deflate, message);
   const refuse = (code: ErrorCode, closeCode: number) => {
-    socket.send(errorText(code));
+    write(errorText(code));
     socket.close(closeCode, code);
   };
   if (guard.origin === undefined && guard.requireOrigin) return refuse("ORIGIN_REQUIRED", 4403);
@@ -64,9 +69,7 @@ export function attachSocket(socket: WebSocket, guard: SocketGuard, connect: (pe
 
   const peer: Peer = {
     id: nextPeerId++,
-    sendRaw(text) {
-      if (socket.readyState === socket.OPEN) socket.send(text, { binary: false });
-    },
+    sendRaw: write,
     close(code, reason) {
       socket.close(code, reason);
     },

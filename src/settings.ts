@@ -71,10 +71,12 @@ export function httpOrigin(url: string): string | null {
   }
 }
 
-export function visitorSocketUrl(serverUrl: string): string {
+export function visitorSocketUrl(serverUrl: string, role: "session" | "presence" = "session"): string {
   const url = new URL(serverUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.pathname = url.pathname.replace(/\/$/, "") + "/ws/visitor";
+  // The presence connection asks the server not to compress (server/app.ts says why).
+  if (role === "presence") url.search = "?role=presence";
   return url.toString();
 }
 

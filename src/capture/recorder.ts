@@ -12,6 +12,8 @@ export interface RecorderOptions {
   send: (events: unknown[]) => void;
   /** Batching window. Small: it bounds the added latency; large: fewer messages. */
   flushMs?: number;
+  /** Take full snapshots in slices (default); false: in rrweb's one synchronous pass. */
+  sliced?: boolean;
 }
 
 export interface Recorder {
@@ -61,7 +63,7 @@ function pinInputAccessors(): void {
   }
 }
 
-export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): Recorder {
+export function startRecorder({ rules, send, flushMs = 16, sliced = true }: RecorderOptions): Recorder {
   pinInputAccessors();
   let queue: unknown[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -93,19 +95,22 @@ export function startRecorder({ rules, send, flushMs = 16 }: RecorderOptions): R
         fixAttributeChanges(event.data.attributes as Parameters<typeof fixAttributeChanges>[0], rules);
         fixTextChanges(event.data.texts, rules);
       }
-      else if (event.type === 4) snapshotting = true;
+      else if (event.type === 4) snapshotting = sliced;
       queue.push(event);
       // Full snapshots and their later pieces go at once: the agent's view builds up as they arrive.
       if (event.type === 2 || snapshotting) flush();
+      if (event.type === 2 && !sliced) pageState.afterSnapshot();
       else timer ??= setTimeout(flush, flushMs);
     },
-    sliceSnapshot: {
-      budgetMs: SNAPSHOT_SLICE_MS,
-      done() {
-        snapshotting = false;
-        pageState.afterSnapshot();
-      },
-    },
+    sliceSnapshot: sliced
+      ? {
+          budgetMs: SNAPSHOT_SLICE_MS,
+          done() {
+            snapshotting = false;
+            pageState.afterSnapshot();
+          },
+        }
+      : undefined,
     blockSelector: `[${UI_ATTRIBUTE}]`,
     maskTextSelector: maskSelector(rules),
     // A fixed mask, so neither the text's length nor its typing rhythm shows.

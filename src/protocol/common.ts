@@ -56,11 +56,15 @@ export const ErrorMessage = v.object({
 export const Ping = v.object({ t: v.literal("ping") });
 export const Pong = v.object({ t: v.literal("pong") });
 export const SessionEnded = v.object({ t: v.literal("sessionEnded"), reason: EndReason });
+/** Most events in one `frames` message. */
+export const FRAMES_MAX_EVENTS = 5000;
+
+/** A batch of recorded events. The relay checks it by hand (`framesOk` in index.ts), to the same rules. */
 export const Frames = v.object({
   t: v.literal("frames"),
   seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
   // The length first: a 100,000-item array is refused before any item is checked.
-  events: v.pipe(v.array(v.unknown()), v.maxLength(5000), v.array(RecordedEvent)),
+  events: v.pipe(v.array(v.unknown()), v.maxLength(FRAMES_MAX_EVENTS), v.array(RecordedEvent)),
 });
 
 /** One piece of an event too large for a single message (src/capture/chunks.ts). */

@@ -98,10 +98,10 @@ export class Client {
   }
 
   /** Visitor sockets present an extension Origin, as the extension's do (the server refuses none). Pass `Origin: ""` for none. */
-  static async open(url: string, headers: Record<string, string> = {}): Promise<Client> {
-    const withOrigin: Record<string, string> = url.endsWith("/ws/visitor") && !("Origin" in headers) ? { ...headers, Origin: TEST_EXTENSION_ORIGIN } : { ...headers };
+  static async open(url: string, headers: Record<string, string> = {}, { deflate = true } = {}): Promise<Client> {
+    const withOrigin: Record<string, string> = new URL(url).pathname.endsWith("/ws/visitor") && !("Origin" in headers) ? { ...headers, Origin: TEST_EXTENSION_ORIGIN } : { ...headers };
     if (withOrigin.Origin === "") delete withOrigin.Origin;
-    const socket = new WebSocket(url, { headers: withOrigin });
+    const socket = new WebSocket(url, { headers: withOrigin, perMessageDeflate: deflate });
     const client = new Client(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
@@ -154,9 +154,10 @@ export async function sharingVisitor(server: TestServer, groupId = "demo") {
   return { client, key: started.sessionKey, resumeToken: started.resumeToken };
 }
 
-export async function agent(server: TestServer, username: string, password: string): Promise<Client> {
+/** An agent's socket; like a browser's it offers compression, unless `deflate: false`. */
+export async function agent(server: TestServer, username: string, password: string, options: { deflate?: boolean } = {}): Promise<Client> {
   const cookie = await server.signIn(username, password);
-  const client = await Client.open(`${server.wsUrl}/ws/agent`, { Cookie: cookie });
+  const client = await Client.open(`${server.wsUrl}/ws/agent`, { Cookie: cookie }, options);
   client.send({ t: "hello", v: 1 });
   await client.next("welcome");
   return client;

@@ -56,6 +56,28 @@ describe("manual session over real sockets", () => {
     expect(server.relayed).toContain(sent);
   });
 
+  it("relays big batches framed once for all agents: byte for byte to each, deflated on the wire where the agent negotiated it", async () => {
+    const { client: v, key } = await sharingVisitor(server);
+    track(v);
+    const alice = track(await agent(server, "alice", password));
+    const bob = track(await agent(server, "bob", password, { deflate: false }));
+    expect(alice.socket.extensions).toContain("permessage-deflate");
+    expect(bob.socket.extensions).toBe("");
+    for (const a of [alice, bob]) {
+      a.send({ t: "join", key });
+      await a.next("joined");
+    }
+    const wire = (a: Client) => (a.socket as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;
+    const before = [wire(alice), wire(bob)];
+    // Several in a row, small ones between: each message is compressed on its own and decodes alone.
+    const sent = [frame(1, "row of an order table ".repeat(10_000)), frame(2, "tiny"), frame(3, "another page ".repeat(8_000)), frame(4, "x")].map((m) => JSON.stringify(m));
+    for (const text of sent) v.send(text);
+    for (const a of [alice, bob]) for (const text of sent) expect(JSON.stringify(await a.next("frames"))).toBe(text);
+    const bytes = sent.reduce((n, text) => n + Buffer.byteLength(text), 0);
+    expect(wire(bob) - before[1]!).toBeGreaterThan(bytes);
+    expect(wire(alice) - before[0]!).toBeLessThan(bytes / 20);
+  });
+
   it("answers a wrong key with KEY_NOT_FOUND and a non-numeric key with KEY_INVALID", async () => {
     const a = track(await agent(server, "alice", password));
     a.send({ t: "join", key: "000000" });

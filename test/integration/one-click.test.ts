@@ -83,6 +83,16 @@ describe("visitor identity tokens", () => {
 });
 
 describe("presence and one-click sessions", () => {
+  it("does not compress a presence connection (it would cost every idle one a zlib context); a session connection is compressed", async () => {
+    // ws offers permessage-deflate by default, as browsers do.
+    const presence = track(await Client.open(`${server.wsUrl}/ws/visitor?role=presence`));
+    const session = track(await Client.open(`${server.wsUrl}/ws/visitor`));
+    expect(presence.socket.extensions).toBe("");
+    expect(session.socket.extensions).toContain("permessage-deflate");
+    presence.send({ t: "hello", v: 1, groupId: "demo", client: "test", visitorId: "vera@example.com", role: "presence" });
+    expect(await presence.next("welcome")).toMatchObject({ visitorId: "vera@example.com" });
+  });
+
   it("shows the agent the visitor online with their page, then offline when they leave", async () => {
     const a = track(await agent(server, "alice", PW));
     a.send({ t: "watchVisitor", visitorId: "cust-42" });

@@ -92,6 +92,7 @@ describe("settings", () => {
   it("derives the visitor socket URL", () => {
     expect(visitorSocketUrl("http://127.0.0.1:8787")).toBe("ws://127.0.0.1:8787/ws/visitor");
     expect(visitorSocketUrl("https://glimpse.example.com/base/")).toBe("wss://glimpse.example.com/base/ws/visitor");
+    expect(visitorSocketUrl("https://glimpse.example.com/base/", "presence")).toBe("wss://glimpse.example.com/base/ws/visitor?role=presence");
   });
 });
 
