@@ -6,7 +6,20 @@
  * terms.html, which Playwright reaches as a frame of the page.
  */
 import type { CDPSession, Frame, Page } from "playwright-core";
-import { expect } from "vitest";
+
+/**
+ * Wait (on state) until `read()` gives a value `ok` accepts, and return it. Plain code rather than
+ * vitest's expect.poll: the benchmarks drive the extension with these helpers outside vitest.
+ */
+async function until<T>(read: () => Promise<T> | T, ok: (value: T) => boolean, timeout: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 const sessions = new WeakMap<Page, Promise<CDPSession>>();
 
@@ -88,19 +101,19 @@ export const uiRect = (page: Page) =>
 
 /** Wait until the widget shows this text. */
 export async function waitForUiText(page: Page, text: string, timeout = 15_000): Promise<void> {
-  await expect.poll(async () => (await uiText(page)) ?? "", { timeout }).toContain(text);
+  await until(async () => (await uiText(page)) ?? "", (shown) => shown.includes(text), timeout, `the widget showing "${text}"`);
 }
 
 /** Press the widget's button as the visitor would, once it is there and acts on a click. */
 export async function clickUi(page: Page, label: string, timeout = 15_000): Promise<void> {
-  await expect.poll(async () => { const b = await uiButton(page, label); return b ? !b.disabled : false; }, { timeout }).toBe(true);
+  await until(async () => { const b = await uiButton(page, label); return b ? !b.disabled : false; }, Boolean, timeout, `the widget's "${label}" button acting on a click`);
   const button = (await uiButton(page, label))!;
   await page.mouse.click(button.x, button.y);
 }
 
 /** The session key the widget shows ("123456"), once it shows one. */
 export async function waitForKey(page: Page, timeout = 15_000): Promise<string> {
-  await expect.poll(async () => (await uiText(page, "output.key")) ?? "", { timeout }).toMatch(/^\d{3} \d{3}$/);
+  await until(async () => (await uiText(page, "output.key")) ?? "", (key) => /^\d{3} \d{3}$/.test(key), timeout, "the session key on the widget");
   return (await uiText(page, "output.key"))!.replace(/\s/g, "");
 }
 
@@ -111,23 +124,23 @@ export const termsFrame = (page: Page): Frame | null => page.frames().find(isTer
 
 /** Wait for the consent dialog and return its frame. */
 export async function waitForTerms(page: Page, timeout = 15_000): Promise<Frame> {
-  await expect.poll(async () => {
+  await until(async () => {
     const frame = termsFrame(page);
     return frame ? frame.getByRole("dialog").count().catch(() => 0) : 0;
-  }, { timeout }).toBe(1);
+  }, (dialogs) => dialogs === 1, timeout, "the consent dialog");
   return termsFrame(page)!;
 }
 
 /** Wait until no consent frame is left on the page. */
 export async function waitForTermsGone(page: Page, timeout = 15_000): Promise<void> {
-  await expect.poll(() => termsFrame(page) === null, { timeout }).toBe(true);
+  await until(() => termsFrame(page) === null, Boolean, timeout, "the consent frame gone");
 }
 
 /** Answer the consent dialog with a real click, on Accept once the guard has armed it (as the visitor sees it enabled). */
 export async function answerTerms(page: Page, answer: "Accept" | "Decline", timeout = 15_000): Promise<void> {
   const frame = await waitForTerms(page, timeout);
   const button = frame.getByRole("button", { name: answer });
-  if (answer === "Accept") await expect.poll(() => button.getAttribute("data-guard"), { timeout }).toBe("armed");
+  if (answer === "Accept") await until(() => button.getAttribute("data-guard"), (guard) => guard === "armed", timeout, "Accept armed");
   // A real click at the button's place. The answer takes the frame out of the page, and Chromium
   // sometimes never acknowledges the mouse-up to a frame whose process went away meanwhile: a
   // locator click then timed out at "performing click action" and a bare mouse click hung for
