@@ -152,7 +152,8 @@ export async function benchPageCost() {
     const snapshots: { nodes: number; longestBlockMs: number; longestFrameGapMs: number; firstViewMs: number; fullViewMs: number; snapshotBytes: number }[] = [];
     for (const nodes of [1_000, 10_000, 100_000]) {
       const page = await visitor.context.newPage();
-      await page.goto(`${site.url}/${nodes}`);
+      // 100,000 elements take a 2-core machine well over Playwright's default 30 s to load and lay out.
+      await page.goto(`${site.url}/${nodes}`, { timeout: 300_000 });
       await sleep(1000);
       await page.evaluate(() => Object.assign(window, { maxGap: 0, maxFrameGap: 0 }));
       const relayedBefore = server.relayed.length;

@@ -14,17 +14,23 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length };
 const rows: Row[] = [];
+mkdirSync("bench/results", { recursive: true });
+const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+/** Written after every section, so a run that fails late keeps what it measured. */
+const save = () => writeFileSync(file, JSON.stringify(results, null, 2));
 
 if (want("latency")) {
   console.log("latency…");
   const r = await benchLatency();
   results.latency = r;
+  save();
   rows.push({ figure: `e2e latency p50 / p95 / p99 (${r.observed}/${r.changes} changes)`, value: `${r.p50} / ${r.p95} / ${r.p99} ms`, budget: "p99 ≤ 100 ms", met: r.p99 <= 100 });
 }
 if (want("relay")) {
   console.log("relay fan-out…");
   const r = await benchRelay();
   results.relay = r;
+  save();
   for (const s of r) {
     const f = (x: typeof s.glimpse) => `${x.cpuMsPerThousand} ms · ${x.perSecond} msg/s · p99 ${x.p99} ms`;
     // The issue's budget (#12): server CPU per 1,000 messages ≤ 0.5× socket.io's where fan-out
@@ -42,6 +48,7 @@ if (want("presence")) {
   console.log("presence scale…");
   const r = await benchPresence();
   results.presence = r;
+  save();
   rows.push({ figure: `idle presence connections (connected in ${r.connectSeconds} s)`, value: String(r.connections), budget: "≥ 10,000", met: r.connections >= 10_000 });
   rows.push({
     figure: "server heap / RSS per presence connection, compression offered as browsers do (if Glimpse took the offer; bare ws, which does)",
@@ -55,6 +62,7 @@ if (want("page")) {
   console.log("page cost…");
   const r = await benchPageCost();
   results.pageCost = r;
+  save();
   rows.push({ figure: "script on every page (no session)", value: `${r.pageScriptBytes} bytes`, budget: "≤ 20 KB", met: r.pageScriptBytes <= 20 * 1024 });
   rows.push({ figure: "page UI where Glimpse shows / recorder in the shared tab", value: `${r.uiBytes} / ${r.recorderBytes} bytes`, budget: "—", met: null });
   rows.push({ figure: "main-thread script time added at load (median of 8)", value: `${r.loadScriptMsAdded} ms`, budget: "—", met: null });
@@ -73,6 +81,7 @@ if (want("bandwidth")) {
   console.log("bandwidth…");
   const r = await benchBandwidth();
   results.bandwidth = r;
+  save();
   rows.push({
     figure: `bandwidth on the wire, scripted browsing ${r.seconds} s (median of 10 s windows; uncompressed)`,
     value: `${r.medianKBPerMinute} KB/min (${r.medianUncompressedKBPerMinute} KB/min)`,
@@ -84,6 +93,7 @@ if (want("assets")) {
   console.log("carried assets…");
   const r = await benchAssets();
   results.assets = r;
+  save();
   rows.push({ figure: `agent who cannot reach the site: first view / full view (images, font) after Join, median of ${r.joins}`, value: `${r.firstViewMs} / ${r.fullViewMs} ms`, budget: "—", met: null });
   rows.push({ figure: `bandwidth with carried assets, browsing 5 asset-heavy pages for ${r.seconds} s`, value: `${r.kbPerMinute} KB/min`, budget: "—", met: null });
 }
@@ -92,6 +102,7 @@ if (only.includes("denial")) {
   console.log("denial of service…");
   const r = await benchDenial();
   results.denial = r;
+  save();
   rows.push({
     figure: `/healthz while ${r.bombs} compressed 4 MB bracket bombs (${round(r.bombWireBytes / 1024)} KB each on the wire) arrive before hello: p50 / p95 / worst (quiet)`,
     value: `${r.attacked.p50} / ${r.attacked.p95} / ${r.attacked.max} ms (${r.quiet.p50} / ${r.quiet.p95} / ${r.quiet.max} ms)`,
@@ -102,9 +113,7 @@ if (only.includes("denial")) {
 }
 
 results.seconds = Math.round((Date.now() - started) / 1000);
-mkdirSync("bench/results", { recursive: true });
-const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-writeFileSync(file, JSON.stringify(results, null, 2));
+save();
 printTable(`Glimpse benchmarks (${results.seconds} s, ${results.cpus} CPUs, Node ${process.version})`, rows);
 console.log(`\nraw results: ${file}`);
 process.exit(0);
