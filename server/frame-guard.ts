@@ -42,6 +42,8 @@ export function depthWithin(bytes: Uint8Array, max: number): boolean {
  * An honest visitor's join snapshot of a 100,000-node page costs ~100 ms to parse; a client that
  * keeps the event loop busier than its share is closed.
  */
+const performanceNow = () => performance.now();
+
 export class WorkBudget {
   private left: number;
   private at: number;
@@ -49,7 +51,7 @@ export class WorkBudget {
   constructor(
     private readonly perSecondMs: number,
     private readonly burstMs = perSecondMs * 4,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = performanceNow,
   ) {
     this.left = burstMs;
     this.at = now();
