@@ -12,7 +12,7 @@ import { clickUi } from "../test/helpers/ui";
 import { startServer, agent as agentClient } from "../test/helpers/server";
 import { median, percentile, round, sleep } from "./lib";
 
-async function setup(extraSites: string[] = []) {
+export async function setup(extraSites: string[] = []) {
   const server = await startServer();
   server.addGroup("demo");
   await server.addAgent("demo", "alice", "bench password 1");
@@ -22,7 +22,7 @@ async function setup(extraSites: string[] = []) {
 }
 
 /** A tiny site of generated pages (`/<nodes>`), on its own port. */
-async function generatedSite(): Promise<{ url: string; close: () => Promise<void> }> {
+export async function generatedSite(): Promise<{ url: string; close: () => Promise<void> }> {
   const site = createServer((request, response) => {
     response.writeHead(200, { "content-type": "text/html" });
     response.end(generatedPage(Number((request.url ?? "/0").slice(1)) || 0));
@@ -178,6 +178,7 @@ export async function benchPageCost() {
       const blocks = await page.evaluate(() => ({ timer: (window as unknown as { maxGap: number }).maxGap, frame: (window as unknown as { maxFrameGap: number }).maxFrameGap }));
       const bytes = server.relayed.slice(relayedBefore).reduce((n, t) => n + Buffer.byteLength(t), 0);
       snapshots.push({ nodes, longestBlockMs: round(blocks.timer, 0), longestFrameGapMs: round(blocks.frame, 0), firstViewMs: round(firstViewMs, 0), fullViewMs: round(fullViewMs, 0), snapshotBytes: bytes });
+      globalThis.console.log(`  join ${nodes} elements:`, JSON.stringify(snapshots.at(-1)));
       await console.context().close();
       await clickUi(page, "Stop sharing");
       await page.close();
@@ -189,9 +190,9 @@ export async function benchPageCost() {
     await page.goto(`${site.url}/1000`);
     const mutate = () =>
       page.evaluate(async () => {
-        const spans = [...document.querySelectorAll("span")];
+        const cells = [...document.querySelectorAll("td")];
         const start = performance.now();
-        for (let i = 0; i < 2000; i++) spans[i % spans.length]!.textContent = `m${i}`;
+        for (let i = 0; i < 2000; i++) cells[i % cells.length]!.textContent = `m${i}`;
         await new Promise((resolve) => setTimeout(resolve, 0)); // let MutationObservers run
         return performance.now() - start;
       });

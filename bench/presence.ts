@@ -22,6 +22,20 @@ interface Memory {
 const BROWSER_DEFLATE = { threshold: 0 };
 const ORIGIN = { Origin: "chrome-extension://glimpsebenchglimpsebenchglimpsebe" };
 
+/** A presence client as the extension is one: hello, its page once welcomed, pong to every ping. */
+function openPresence(url: string, i: number, onWelcome: () => void): WebSocket {
+  const socket = new WebSocket(url, { perMessageDeflate: BROWSER_DEFLATE, headers: ORIGIN });
+  socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" })));
+  socket.on("message", (data) => {
+    const text = data.toString();
+    if (text.startsWith('{"t":"welcome"')) {
+      onWelcome();
+      socket.send(JSON.stringify({ t: "presence", url: `https://shop.test/page/${i}`, title: "Product page", visible: true }));
+    } else if (text === '{"t":"ping"}') socket.send('{"t":"pong"}');
+  });
+  return socket;
+}
+
 /** Heap and RSS per idle connection: `count` sockets say hello (and their page) and stay. */
 async function memoryPerConnection(script: string, path: string, count: number) {
   const server = await startChild(script, {}, ["--expose-gc"]);
@@ -30,17 +44,9 @@ async function memoryPerConnection(script: string, path: string, count: number) 
   let welcomed = 0;
   let compressed = 0;
   for (let i = 0; i < count; i++) {
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { perMessageDeflate: BROWSER_DEFLATE, headers: ORIGIN });
+    const socket = openPresence(`ws://127.0.0.1:${server.port}${path}`, i, () => welcomed++);
     socket.on("open", () => {
       if (socket.extensions.includes("permessage-deflate")) compressed++;
-      socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" }));
-    });
-    socket.on("message", (data) => {
-      const text = data.toString();
-      if (text.startsWith('{"t":"welcome"')) {
-        welcomed++;
-        socket.send(JSON.stringify({ t: "presence", url: `https://shop.test/page/${i}`, title: "Product page", visible: true }));
-      } else if (text === '{"t":"ping"}') socket.send('{"t":"pong"}');
     });
     sockets.push(socket);
     if (i % 200 === 199) await sleep(20);
@@ -66,16 +72,8 @@ export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ??
   const sockets: WebSocket[] = [];
 
   const connect = (i: number, attempt = 0) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/visitor?role=presence`, { perMessageDeflate: BROWSER_DEFLATE, headers: ORIGIN });
+    const socket = openPresence(`ws://127.0.0.1:${port}/ws/visitor?role=presence`, i, () => online++);
     sockets[i] = socket;
-    socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "bench", client: "bench", visitorId: `visitor-${i}`, role: "presence" })));
-    socket.on("message", (data) => {
-      const text = data.toString();
-      if (text.startsWith('{"t":"welcome"')) {
-        online++;
-        socket.send(JSON.stringify({ t: "presence", url: `https://shop.test/page/${i}`, title: "Product page", visible: true }));
-      } else if (text === '{"t":"ping"}') socket.send('{"t":"pong"}');
-    });
     let counted = false;
     socket.on("message", () => (counted = true));
     socket.on("error", () => undefined);
