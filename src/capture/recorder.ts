@@ -31,9 +31,12 @@ export interface Recorder {
 /**
  * Main-thread work per slice of a full snapshot. rrweb serialises the page in one synchronous pass
  * (919 ms at 10,000 nodes in the isolated world); patches/rrweb+2.2.2.patch walks it in slices of
- * about this long and yields to the page between them, sending each slice as it is done.
+ * about this long and yields to the page between them, sending each slice as it is done. Sending
+ * a slice (a structured clone to the background) and the odd garbage collection come on top, and
+ * a timer can find two slices back to back: 4 ms keeps the page's longest block under 50 ms on a
+ * 10,000-element page (README "Performance").
  */
-export const SNAPSHOT_SLICE_MS = 8;
+export const SNAPSHOT_SLICE_MS = 4;
 
 /** rrweb's options plus the patch's `sliceSnapshot` (patches/rrweb+2.2.2.patch). */
 type RecordOptions = recordOptions<eventWithTime> & { sliceSnapshot?: { budgetMs: number; done?: () => void } };
