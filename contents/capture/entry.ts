@@ -8,7 +8,7 @@
  * its ancestor windows a random token (the only thing that crosses the page), and the recorder
  * that holds the iframe answers with the iframe's id.
  */
-import { startRecorder, type Recorder } from "~src/capture/recorder";
+import type { Recorder } from "~src/capture/recorder";
 import type { BackgroundToCapture, CaptureToBackground } from "~src/messages";
 import { CAPTURE_PORT, KEEPALIVE_MS } from "~src/ports";
 
@@ -35,13 +35,9 @@ function readableParent(): boolean {
   }
 }
 
-if (!g.__glimpseCapture && !parentRecordsUs) {
-  g.__glimpseCapture = true;
-  connect(0);
-}
-
 function connect(attempt: number): void {
   let recorder: Recorder | null = null;
+  let starting = false;
   let stopped = false;
   let port: chrome.runtime.Port;
   try {
@@ -76,26 +72,28 @@ function connect(attempt: number): void {
     },
     { signal: listening.signal },
   );
-  // An iframe loaded a document (added, or navigated inside): the background puts a recorder in it.
-  document.addEventListener(
-    "load",
-    (event) => {
-      const target = event.target as Node | null;
-      if (recorder && (target?.nodeName === "IFRAME" || target?.nodeName === "FRAME")) post({ t: "framesChanged" });
-    },
-    { capture: true, signal: listening.signal },
-  );
+  // An iframe loaded a document (added, or navigated inside), here or in a same-origin frame we
+  // record: the background puts a recorder in every frame that has none yet.
+  new FrameWatch(() => post({ t: "framesChanged" }), listening.signal).watch(document);
   if (framed) post({ t: "frame", token });
   port.onMessage.addListener((message: BackgroundToCapture) => {
-    if (message.t === "start" && !recorder) {
+    if (message.t === "start" && !starting && !recorder) {
+      starting = true;
       attempt = 0;
       if (!framed) post({ t: "page", url: location.href, title: document.title });
-      // Only the top frame's snapshot is sliced, and not in Firefox. Sliced snapshots inside
-      // cross-origin frames lost a nested frame's content in the agent's view (fidelity "frames",
-      // 3 runs in 3; cause not found yet); frames are small documents, taken in one pass as before.
-      // In Firefox a sliced top frame lost the cross-origin frame inside a same-origin frame
-      // (firefox-fidelity "frames", 1 run in 3; 0 in 4 unsliced): one pass there until that is found.
-      recorder = startRecorder({ rules: { selectors: message.maskSelectors }, send: (events) => post({ t: "frames", events }), sliced: !framed && !/Firefox\//.test(navigator.userAgent) });
+      // rrweb is evaluated only now, not on every injection (the background injects again
+      // whenever a frame loads; the guard at the end of this file makes those cheap).
+      void import("~src/capture/recorder").then(({ startRecorder }) => {
+        starting = false;
+        if (stopped || recorder || listening.signal.aborted) return;
+        // Only the top frame's snapshot is sliced, and not in Firefox: sliced, the nested frames
+        // went missing from the agent's view (fidelity "frames" in both browsers; cause not found
+        // yet). Frames are small documents, taken in one pass.
+        recorder = startRecorder({ rules: { selectors: message.maskSelectors }, send: (events) => post({ t: "frames", events }), sliced: !framed && !/Firefox\//.test(navigator.userAgent) });
+        // Frames made after the background last injected, and loaded before this script listened,
+        // have no recorder yet: one more injection reaches them (frames that have one ignore it).
+        if (document.querySelector("iframe, frame")) post({ t: "framesChanged" });
+      });
     } else if (message.t === "snapshot") {
       recorder?.snapshot();
     } else if (message.t === "announce" && framed) {
@@ -122,4 +120,57 @@ function connect(attempt: number): void {
     if (attempt < RECONNECT_TRIES) setTimeout(() => connect(attempt + 1), 200 * 2 ** attempt);
     else g.__glimpseCapture = false;
   });
+}
+
+const isFrame = (node: unknown): node is HTMLIFrameElement => {
+  const name = (node as Node | null)?.nodeName;
+  return name === "IFRAME" || name === "FRAME";
+};
+
+/** The document inside a frame, when this world can read it (same origin); null otherwise. */
+function readableDocument(frame: HTMLIFrameElement): Document | null {
+  try {
+    return frame.contentDocument;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Frame loads in this document and in the same-origin frames inside it (recorded with it, so no
+ * script of ours runs in them to tell): `changed` is called for each. A same-origin frame's new
+ * document is watched as it loads.
+ */
+class FrameWatch {
+  private readonly watched = new WeakSet<Document>();
+
+  constructor(
+    private readonly changed: () => void,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  watch(doc: Document): void {
+    if (this.watched.has(doc)) return;
+    this.watched.add(doc);
+    doc.addEventListener(
+      "load",
+      (event) => {
+        if (!isFrame(event.target)) return;
+        const inner = readableDocument(event.target);
+        if (inner) this.watch(inner);
+        this.changed();
+      },
+      { capture: true, signal: this.signal },
+    );
+    for (const frame of doc.querySelectorAll("iframe, frame")) {
+      const inner = readableDocument(frame as HTMLIFrameElement);
+      if (inner) this.watch(inner);
+    }
+  }
+}
+
+// Last: everything above is defined by now.
+if (!g.__glimpseCapture && !parentRecordsUs) {
+  g.__glimpseCapture = true;
+  connect(0);
 }

@@ -225,6 +225,9 @@ describe("fidelity: the agent sees what the visitor sees (Chromium)", () => {
     await page.getByRole("button", { name: "Show map" }).click();
     await expect.poll(() => replayed(alice, "return doc.getElementById('late')?.contentDocument?.body?.textContent?.trim() ?? null"), { timeout: 20_000 }).toBe("Third-party widget");
     await expectPixels(alice, "frames after a new frame");
+    // And one added inside the same-origin frame, where no script of Glimpse's runs (the page's recorder records it).
+    await page.frameLocator("#same").getByRole("button", { name: "Show offer" }).click();
+    await expect.poll(() => replayed(alice, "return doc.getElementById('same')?.contentDocument?.getElementById('late-inner')?.contentDocument?.body?.textContent?.trim() ?? null"), { timeout: 20_000 }).toBe("Third-party widget");
 
     const relayed = server.inbound.join("\n");
     for (const secret of SECRETS) expect(relayed).not.toContain(secret);

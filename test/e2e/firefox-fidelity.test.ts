@@ -121,6 +121,9 @@ describe("fidelity with a Firefox ESR visitor", () => {
     await expect.poll(() => widget("return w.getElementById('receipt')?.contentDocument?.getElementById('receipt-no')?.textContent ?? null"), { timeout: 20_000 }).toBe("R-2041");
     const innerEmbed = "return doc.getElementById('same')?.contentDocument?.getElementById('inner-embed')?.contentDocument?.body?.textContent?.trim() ?? null";
     await expect.poll(() => replayed(alice, innerEmbed), { timeout: 20_000 }).toBe("Third-party widget");
+    // A frame added inside the same-origin frame, where no script of Glimpse's runs, gets its recorder too.
+    await page.frames().find((candidate) => candidate.url().endsWith("/frame-same.html"))!.click("#show-offer");
+    await expect.poll(() => replayed(alice, innerEmbed.replace("'inner-embed'", "'late-inner'")), { timeout: 20_000 }).toBe("Third-party widget");
     const frame = page.frames().find((candidate) => candidate.url().endsWith("/frame-widget.html"))!;
     await frame.type("#ref", "FX-9");
     await frame.type("#secret", "Firefox-frame-pw");
