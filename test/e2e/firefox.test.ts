@@ -7,6 +7,7 @@ import type { Page } from "puppeteer-core";
 import { relayedStrings, startServer, type TestServer } from "../helpers/server";
 import { launchAgent } from "../helpers/chromium";
 import { replayed, signInAndJoin } from "../helpers/console";
+import { CHURN_ROWS, ROWS_DIGEST } from "../helpers/big-page";
 import { answerTerms, clickUi, launchFirefoxVisitor, termsShown, uiText, waitForKey, waitForUiText, type FirefoxVisitor } from "../helpers/firefox";
 
 let server: TestServer;
@@ -112,6 +113,23 @@ describe("Firefox ESR visitor", () => {
     await clickUi(page, "Stop sharing");
     await page.close();
     await record.context().close();
+  });
+
+  it("a big page changing while the agent joins ends in the agent's view as it is on the visitor's", async () => {
+    const page = await visitor.browser.newPage();
+    await page.goto(`${server.url}/demo/big.html`);
+    await waitUi(page, "Share screen");
+    await clickUi(page, "Share screen");
+    const key = await waitForKey(page);
+    await page.evaluate(CHURN_ROWS);
+    const console = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
+    await expect.poll(() => replayed(console, "return doc.getElementById('rows')?.children.length ?? 0"), { timeout: 60_000 }).toBeGreaterThan(10_000);
+    await page.evaluate("clearInterval(window.churn)");
+    const visitorDigest = await page.evaluate(`((doc) => { ${ROWS_DIGEST} })(document)`);
+    await expect.poll(() => replayed(console, ROWS_DIGEST), { timeout: 30_000 }).toBe(visitorDigest);
+    await clickUi(page, "Stop sharing");
+    await page.close();
+    await console.context().close();
   });
 });
 

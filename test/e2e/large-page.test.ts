@@ -9,6 +9,7 @@ import type { launchAgent, VisitorBrowser } from "../helpers/chromium";
 import { startWorld, stopWorld } from "../helpers/world";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 import { clickUi } from "../helpers/ui";
+import { CHURN_ROWS, ROWS_DIGEST } from "../helpers/big-page";
 
 let server: TestServer;
 let visitor: VisitorBrowser;
@@ -51,34 +52,14 @@ describe("a large page", () => {
     const page = await visitor.context.newPage();
     await page.goto(`${server.url}/demo/big.html`);
     const key = await shareAndReadKey(page);
-    // From now until told to stop, the page changes rows all over, every few milliseconds: rows the
-    // walk has passed, rows it has not reached, rows it is about to reach.
-    await page.evaluate(`(() => {
-      const rows = document.getElementById("rows");
-      let n = 0;
-      window.churn = setInterval(() => {
-        n++;
-        const added = document.createElement("div");
-        added.className = "row";
-        added.id = "added-" + n;
-        added.textContent = "Added " + n;
-        rows.insertBefore(added, rows.children[(n * 7919) % rows.children.length]);
-        rows.children[(n * 104729) % rows.children.length].remove();
-        rows.prepend(rows.children[rows.children.length - 1 - (n % 50)]);
-        const rewritten = rows.children[(n * 15485863) % rows.children.length];
-        rewritten.firstChild.data = "Rewritten " + n;
-        rewritten.setAttribute("data-n", String(n));
-      }, 2);
-    })()`);
+    // From now until told to stop, the page changes rows all over, every few milliseconds.
+    await page.evaluate(CHURN_ROWS);
     const console = await signInAndJoin(agent.browser, server.url, "alice", "agent password 1", key);
     await expect.poll(() => replayed(console, "return doc.getElementById('rows')?.children.length ?? 0"), { timeout: 60_000 }).toBeGreaterThan(10_000);
     await page.evaluate("clearInterval(window.churn)");
     // The same rows, in the same order, with the same text and attributes.
-    const digest = `const rows = [...doc.getElementById("rows").children].map((r) => r.id + "|" + (r.getAttribute("data-n") ?? "") + "|" + r.textContent);
-      let h = 0; for (const s of rows) for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-      return rows.length + ":" + h;`;
-    const visitorDigest = await page.evaluate(`((doc) => { ${digest} })(document)`);
-    await expect.poll(() => replayed(console, digest), { timeout: 30_000 }).toBe(visitorDigest);
+    const visitorDigest = await page.evaluate(`((doc) => { ${ROWS_DIGEST} })(document)`);
+    await expect.poll(() => replayed(console, ROWS_DIGEST), { timeout: 30_000 }).toBe(visitorDigest);
     await clickUi(page, "Stop sharing");
   });
 });

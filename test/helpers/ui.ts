@@ -159,5 +159,6 @@ export const uiHas = async (page: Page, text: string) => ((await uiText(page)) ?
 export async function termsText(page: Page): Promise<string> {
   const frame = termsFrame(page);
   if (!frame) return "";
-  return (await frame.getByRole("dialog").textContent({ timeout: 1_000 }).catch(() => null)) ?? "";
+  // A plain read, no waiting: callers poll it, and the frame may go away between two reads.
+  return frame.evaluate(() => document.querySelector("[role=dialog]")?.textContent ?? "").catch(() => "");
 }
