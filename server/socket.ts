@@ -54,7 +54,8 @@ const errorText = (code: ErrorCode, message?: string) => JSON.stringify({ t: "er
 
 /** The guard behind a ws socket, for the listeners below (shared by every socket: no closures per socket). */
 const GUARDED = Symbol("glimpse.guarded");
-const guardOf = (socket: WebSocket) => (socket as WebSocket & { [GUARDED]: GuardedSocket })[GUARDED];
+type Guarded = WebSocket & { [GUARDED]: GuardedSocket };
+const guardOf = (socket: WebSocket) => (socket as Guarded)[GUARDED];
 
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   guardOf(this).onMessage(data, isBinary);
@@ -94,7 +95,7 @@ class GuardedSocket implements Peer {
   ) {
     this.deflate = socket.extensions.includes("permessage-deflate");
     this.budget = new WorkBudget(guard.config.connectionCpuMsPerS);
-    (socket as WebSocket & { [GUARDED]: GuardedSocket })[GUARDED] = this;
+    (socket as Guarded)[GUARDED] = this;
   }
 
   sendRaw(message: Parameters<Peer["sendRaw"]>[0]): void {
