@@ -68,11 +68,12 @@ if (want("page")) {
   rows.push({ figure: "main-thread script time added at load (median of 8)", value: `${r.loadScriptMsAdded} ms`, budget: "—", met: null });
   for (const s of r.snapshots) {
     const budget = s.nodes >= 100_000 ? 100 : 50;
+    const c = s.withConsole;
     rows.push({
-      figure: `agent joins a page of ${s.nodes} elements: longest block (timer / frame gap), Join → first / complete view, bytes`,
-      value: `${s.longestBlockMs} / ${s.longestFrameGapMs} ms, ${s.firstViewMs} / ${s.fullViewMs} ms, ${round(s.snapshotBytes / 1024, 0)} KB`,
+      figure: `agent joins a page of ${s.nodes} elements: longest block at Share; at Join (timer / frame gap), Join → snapshot relayed, bytes; with the console: block, block while it signs in, Join → first / complete view`,
+      value: `${s.shareBlockMs} ms; ${s.longestBlockMs} / ${s.longestFrameGapMs} ms, ${s.snapshotMs} ms, ${round(s.snapshotBytes / 1024, 0)} KB; ${c.longestBlockMs} / ${c.longestFrameGapMs} ms, ${c.signInBlockMs} ms, ${c.firstViewMs} / ${c.fullViewMs} ms`,
       budget: `block ≤ ${budget} ms${s.nodes === 10_000 ? ", complete ≤ 2 s" : ""}`,
-      met: s.longestBlockMs <= budget && (s.nodes !== 10_000 || s.fullViewMs <= 2000),
+      met: s.longestBlockMs <= budget && (s.nodes !== 10_000 || c.fullViewMs <= 2000),
     });
   }
   rows.push({ figure: "cost per recorded mutation", value: `${r.mutationCostUs} µs`, budget: "—", met: null });

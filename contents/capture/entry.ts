@@ -76,14 +76,15 @@ function connect(attempt: number): void {
   // record: the background puts a recorder in every frame that has none yet.
   new FrameWatch(() => post({ t: "framesChanged" }), listening.signal).watch(document);
   if (framed) post({ t: "frame", token });
+  // Evaluate rrweb now, while the visitor reads the key out, when the page has nothing more urgent
+  // to do: done in the task that starts recording, it made the join's longest block (30–110 ms).
+  whenIdle(() => void loadRecorder());
   port.onMessage.addListener((message: BackgroundToCapture) => {
     if (message.t === "start" && !starting && !recorder) {
       starting = true;
       attempt = 0;
       if (!framed) post({ t: "page", url: location.href, title: document.title });
-      // rrweb is evaluated only now, not on every injection (the background injects again
-      // whenever a frame loads; the guard at the end of this file makes those cheap).
-      void import("~src/capture/recorder").then(({ startRecorder }) => {
+      void loadRecorder().then(({ startRecorder }) => {
         starting = false;
         if (stopped || recorder || listening.signal.aborted) return;
         // Only the top frame's snapshot is sliced, and not in Firefox. Sliced inside cross-origin
@@ -122,6 +123,20 @@ function connect(attempt: number): void {
     if (attempt < RECONNECT_TRIES) setTimeout(() => connect(attempt + 1), 200 * 2 ** attempt);
     else g.__glimpseCapture = false;
   });
+}
+
+/**
+ * rrweb is evaluated on first use, not on every injection: the background injects again whenever
+ * a frame loads, and the guard at the end of this file makes those repeats cheap.
+ */
+let recorderModule: Promise<typeof import("~src/capture/recorder")> | null = null;
+const loadRecorder = () => (recorderModule ??= import("~src/capture/recorder"));
+
+/** `run` as a background-priority task (Prioritized Task Scheduling API), or an idle callback. */
+function whenIdle(run: () => void): void {
+  const scheduler = (globalThis as { scheduler?: { postTask?: (task: () => void, options: { priority: string }) => Promise<void> } }).scheduler;
+  if (scheduler?.postTask) void scheduler.postTask(run, { priority: "background" });
+  else requestIdleCallback(run, { timeout: 1000 });
 }
 
 const isFrame = (node: unknown): node is HTMLIFrameElement => {
