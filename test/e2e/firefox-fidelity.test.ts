@@ -12,7 +12,7 @@ import { PNG } from "pngjs";
 import { launchAgent } from "../helpers/chromium";
 import { replayed } from "../helpers/console";
 import { expectSameFormState, FORM_STATE, joinWithoutSiteAccess, type AgentWatch, type FormState } from "../helpers/fidelity";
-import { clickUi, launchFirefoxVisitor, waitForKey, type FirefoxVisitor } from "../helpers/firefox";
+import { launchFirefoxVisitor, shareAndReadKey, type FirefoxVisitor } from "../helpers/firefox";
 import { startServer, type TestServer } from "../helpers/server";
 import { startSite, type Site } from "../helpers/site";
 import { AGENT_PASSWORD } from "../helpers/world";
@@ -55,8 +55,7 @@ const waitHeading = (text: string) => expect.poll(h1, { timeout: 20_000 }).toCon
 describe("fidelity with a Firefox ESR visitor", () => {
   it("CSS-in-JS and constructed sheets changed by script arrive (computed styles match)", async () => {
     await page.goto(`${site.url}/css-in-js.html`);
-    await clickUi(page, "Share screen");
-    const key = await waitForKey(page);
+    const key = await shareAndReadKey(page);
     alice = await joinWithoutSiteAccess(agent.browser, server.url, "alice", key, watch);
     await waitHeading("Account (light)");
     await expect.poll(() => replayed(alice, STYLES), { timeout: 20_000 }).toEqual(await styles());

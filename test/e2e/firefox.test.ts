@@ -8,7 +8,7 @@ import { relayedStrings, startServer, type TestServer } from "../helpers/server"
 import { launchAgent } from "../helpers/chromium";
 import { replayed, signInAndJoin } from "../helpers/console";
 import { CHURN_ROWS, ROWS_DIGEST } from "../helpers/big-page";
-import { answerTerms, clickUi, launchFirefoxVisitor, termsShown, uiText, waitForKey, waitForUiText, type FirefoxVisitor } from "../helpers/firefox";
+import { answerTerms, clickUi, launchFirefoxVisitor, termsShown, uiText, shareAndReadKey, waitForUiText, type FirefoxVisitor } from "../helpers/firefox";
 
 let server: TestServer;
 let visitor: FirefoxVisitor;
@@ -39,9 +39,7 @@ describe("Firefox ESR visitor", () => {
   it("shares manually: key → agent joins → typing and navigation show → masked values never relayed → stop", async () => {
     const page = await visitor.browser.newPage();
     await page.goto(`${server.url}/demo/index.html`);
-    await waitUi(page, "Share screen");
-    await clickUi(page, "Share screen");
-    const key = await waitForKey(page);
+    const key = await shareAndReadKey(page);
 
     const console = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
     await waitUi(page, "An agent is viewing");
@@ -118,9 +116,7 @@ describe("Firefox ESR visitor", () => {
   it("a big page changing while the agent joins ends in the agent's view as it is on the visitor's", async () => {
     const page = await visitor.browser.newPage();
     await page.goto(`${server.url}/demo/big.html`);
-    await waitUi(page, "Share screen");
-    await clickUi(page, "Share screen");
-    const key = await waitForKey(page);
+    const key = await shareAndReadKey(page);
     await page.evaluate(CHURN_ROWS);
     const console = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
     await expect.poll(() => replayed(console, "return doc.getElementById('rows')?.children.length ?? 0"), { timeout: 60_000 }).toBeGreaterThan(10_000);

@@ -80,6 +80,12 @@ export async function waitForKey(page: Page, timeout = 15_000): Promise<string> 
   return (await uiText(page, "output.key"))!.replace(/\s/g, "");
 }
 
+/** The visitor clicks Share screen; resolves to the session key the widget then shows. */
+export async function shareAndReadKey(page: Page): Promise<string> {
+  await clickUi(page, "Share screen");
+  return waitForKey(page);
+}
+
 /**
  * Click a button of Glimpse's widget as a person would (real input through BiDi), once it acts on
  * a click: Glimpse ignores untrusted clicks, such as element.click() from a script, and a guarded
