@@ -70,8 +70,8 @@ if (want("page")) {
     const budget = s.nodes >= 100_000 ? 100 : 50;
     const c = s.withConsole;
     rows.push({
-      figure: `agent joins a page of ${s.nodes} elements: longest block at Share; at Join (timer / frame gap), Join → snapshot relayed, bytes; with the console: block, block while it signs in, Join → first / complete view`,
-      value: `${s.shareBlockMs} ms; ${s.longestBlockMs} / ${s.longestFrameGapMs} ms, ${s.snapshotMs} ms, ${round(s.snapshotBytes / 1024, 0)} KB; ${c.longestBlockMs} / ${c.longestFrameGapMs} ms, ${c.signInBlockMs} ms, ${c.firstViewMs} / ${c.fullViewMs} ms`,
+      figure: `agent joins a page of ${s.nodes} elements (medians of ${s.runs.watcher} joins / ${s.runs.console} with the console): longest block at Share; at Join (timer, worst / frame gap), Join → snapshot relayed, bytes; with the console: block, block while it signs in, Join → first / complete view`,
+      value: `${s.shareBlockMs} ms; ${s.longestBlockMs} (${s.worstBlockMs}) / ${s.longestFrameGapMs} ms, ${s.snapshotMs} ms, ${round(s.snapshotBytes / 1024, 0)} KB; ${c.longestBlockMs} / ${c.longestFrameGapMs} ms, ${c.signInBlockMs} ms, ${c.firstViewMs} / ${c.fullViewMs} ms`,
       budget: `block ≤ ${budget} ms${s.nodes === 10_000 ? ", complete ≤ 2 s" : ""}`,
       met: s.longestBlockMs <= budget && (s.nodes !== 10_000 || c.fullViewMs <= 2000),
     });

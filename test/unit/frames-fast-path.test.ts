@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { Frames, framesOk, parseVisitorMessage } from "../../src/protocol";
+import { Frames, framesOk, parseServerToAgent, parseVisitorMessage } from "../../src/protocol";
 
 const event = (extra: Record<string, unknown> = {}) => ({ type: 3, timestamp: 1733000000000.5, data: { source: 0, adds: [] }, ...extra });
 
@@ -57,5 +57,14 @@ describe("the relay's hand check of frames", () => {
     const result = parseVisitorMessage(JSON.stringify({ t: "frames", seq: 0, events: [event(), { type: "x", timestamp: 1 }] }));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).toContain('"events.1.type"');
+  });
+
+  it("is the console's check too: relayed frames reach it whole, and a bad one is named by its place", () => {
+    const frames = { t: "frames", seq: 3, events: [event({ data: { source: 0, adds: [{ parentId: 1, nextId: null, node: { id: 2 } }] }, extra: { kept: true } })] };
+    const passed = parseServerToAgent(JSON.stringify(frames));
+    expect(passed).toEqual({ ok: true, value: frames });
+    const bad = parseServerToAgent(JSON.stringify({ t: "frames", seq: 0, events: [event(), { type: 2 }] }));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.message).toContain('"events.1.timestamp"');
   });
 });
