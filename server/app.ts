@@ -93,6 +93,8 @@ export async function buildApp(options: AppOptions = {}) {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? new Store(config.dbPath);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
+  // A restart: the sessions the last process kept wait for their visitor to resume and their agents to rejoin.
+  registry.restore();
   const limits = new Limits(options.limits);
   const presence = new PresenceRegistry();
   const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
@@ -264,13 +266,15 @@ export async function buildApp(options: AppOptions = {}) {
   const purgeTimer = setInterval(purge, 6 * 60 * 60_000);
   purgeTimer.unref();
 
-  // Before the HTTP server closes (it would wait for upgraded sockets): tell everyone, then hang up.
+  // Before the HTTP server closes (it would wait for upgraded sockets): hang up, saying "restarting".
+  // Live sessions are not ended: they stay in the store, and the next process takes each back when
+  // its visitor resumes and its agents rejoin, as after a dropped connection (sessions.ts).
   app.addHook("preClose", async () => {
-    registry.endAll("server_shutdown");
+    registry.suspendAll();
     heartbeat.stop();
     agentSockets.stop();
     app.server.off("upgrade", onUpgrade);
-    for (const client of wss.clients) client.close(1001, "server shutting down");
+    for (const client of wss.clients) client.close(1012, "server restarting");
     await new Promise((resolve) => setTimeout(resolve, 50));
     for (const client of wss.clients) client.terminate();
     wss.close();

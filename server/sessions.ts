@@ -1,7 +1,10 @@
 /**
- * The in-memory session registry: keys, who is in which session, expiry and the visitor's
- * reconnect grace. Kept behind this class so a shared (Redis) registry can replace it later
- * without touching the protocol handlers.
+ * The session registry: keys, who is in which session, expiry and the visitor's reconnect grace.
+ * Sockets and timers live in memory; what a restarted server needs to take a session back (key,
+ * site, the resume token's hash, who may join, the audit row) is kept in the store, so a restart
+ * is a dropped connection to both sides: the visitor resumes, the agents rejoin the same key.
+ * Kept behind this class so a shared (Redis) registry can replace it later without touching the
+ * protocol handlers.
  */
 import { randomInt as cryptoRandomInt, timingSafeEqual } from "node:crypto";
 import { generateKey, type RandomInt } from "../src/keys";
@@ -9,7 +12,7 @@ import type { EndReason, KeyType, Page } from "../src/protocol";
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret } from "./passwords";
-import type { Store } from "./store";
+import { sha256, type Store } from "./store";
 import { Outgoing } from "./outgoing";
 
 export interface LiveSession {
@@ -17,7 +20,8 @@ export interface LiveSession {
   groupId: string;
   keyType: KeyType;
   site: string;
-  resumeToken: string;
+  /** sha256 of the token the visitor resumes with; the token itself went only to the visitor. */
+  resumeHash: string;
   visitor: Peer | null;
   agents: Map<Peer, string>;
   agentsSeen: Set<string>;
@@ -28,8 +32,22 @@ export interface LiveSession {
   auditId: number;
   /** One-click: the agent (username) whose accepted request started it; only they join it. */
   allowedAgent: string | null;
+  /** When the key expires unless an agent joins; null once one has. */
+  expiresAt: number | null;
   expiryTimer: NodeJS.Timeout | null;
   graceTimer: NodeJS.Timeout | null;
+}
+
+export interface NewSession {
+  groupId: string;
+  keyLength: number;
+  /** "random": a fresh numeric key; "visitor": a one-click session keyed by `visitorId`. */
+  keyType: KeyType;
+  site: string;
+  visitor: Peer;
+  visitorId?: string;
+  /** One-click: the agent whose accepted request started it. */
+  allowedAgent?: string;
 }
 
 export type Lookup = { session: LiveSession } | { code: "KEY_NOT_FOUND" | "KEY_EXPIRED" };
@@ -62,8 +80,11 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
-  /** A random-key session, or (keyType "visitor") a one-click session keyed by the visitor ID. */
-  create(groupId: string, keyLength: number, keyType: KeyType, site: string, visitor: Peer, visitorId?: string): LiveSession {
+  /**
+   * A random-key session, or (keyType "visitor") a one-click session keyed by the visitor ID. The
+   * resume token is returned once, for the visitor; the registry keeps only its hash.
+   */
+  create({ groupId, keyLength, keyType, site, visitor, visitorId, allowedAgent }: NewSession): { session: LiveSession; resumeToken: string } {
     let key: string;
     if (keyType === "visitor") {
       if (!visitorId) throw new Error("a visitor session needs a visitor ID");
@@ -73,12 +94,13 @@ export class SessionRegistry {
       do key = generateKey(keyLength, this.randomInt);
       while (this.sessions.has(id(groupId, key, keyType)) || this.expired.has(id(groupId, key, keyType)));
     }
+    const resumeToken = randomSecret();
     const session: LiveSession = {
       key,
       groupId,
       keyType,
       site,
-      resumeToken: randomSecret(),
+      resumeHash: sha256(resumeToken),
       visitor,
       agents: new Map(),
       agentsSeen: new Set(),
@@ -86,15 +108,63 @@ export class SessionRegistry {
       paused: false,
       assets: new SessionAssets(),
       auditId: this.options.store.auditStart({ groupId, sessionKey: key, keyType, site, startedAt: this.now() }),
-      allowedAgent: null,
+      allowedAgent: allowedAgent ?? null,
+      expiresAt: this.now() + this.options.keyTtlMs,
       expiryTimer: null,
       graceTimer: null,
     };
-    session.expiryTimer = setTimeout(() => this.expire(session), this.options.keyTtlMs);
-    session.expiryTimer.unref();
     this.sessions.set(id(groupId, key, keyType), session);
     this.byVisitor.set(visitor, session);
-    return session;
+    this.scheduleExpiry(session);
+    this.persist(session);
+    return { session, resumeToken };
+  }
+
+  /**
+   * After a restart: every session the last process kept, each waiting for its visitor to resume
+   * within the grace (as after a dropped connection) and for its agents to join again.
+   */
+  restore(): number {
+    const rows = this.options.store.liveSessions();
+    for (const row of rows) {
+      const keyType: KeyType = row.keyType === "visitor" ? "visitor" : "random";
+      const session: LiveSession = {
+        key: row.key,
+        groupId: row.groupId,
+        keyType,
+        site: row.site,
+        resumeHash: row.resumeHash,
+        visitor: null,
+        agents: new Map(),
+        agentsSeen: new Set(row.agentsSeen),
+        page: null,
+        paused: false,
+        assets: new SessionAssets(),
+        auditId: row.auditId,
+        allowedAgent: row.allowedAgent,
+        expiresAt: row.expiresAt,
+        expiryTimer: null,
+        graceTimer: null,
+      };
+      this.sessions.set(id(session.groupId, session.key, keyType), session);
+      this.scheduleExpiry(session);
+      this.startGrace(session);
+    }
+    return rows.length;
+  }
+
+  /**
+   * The process is stopping: let go of every session without ending it (it stays in the store for
+   * the next process; the sockets are closed with "restarting" by the caller).
+   */
+  suspendAll(): void {
+    for (const session of this.sessions.values()) {
+      if (session.expiryTimer) clearTimeout(session.expiryTimer);
+      if (session.graceTimer) clearTimeout(session.graceTimer);
+    }
+    this.sessions.clear();
+    this.byVisitor.clear();
+    this.byAgent.clear();
   }
 
   lookup(groupId: string, key: string, keyType: KeyType = "random"): Lookup {
@@ -122,7 +192,10 @@ export class SessionRegistry {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = null;
     session.agents.set(agent, username);
+    const known = session.expiresAt === null && session.agentsSeen.has(username);
+    session.expiresAt = null;
     session.agentsSeen.add(username);
+    if (!known) this.persist(session);
     this.byAgent.set(agent, session);
     this.announceGuests(session);
   }
@@ -142,14 +215,13 @@ export class SessionRegistry {
     this.byVisitor.delete(visitor);
     session.visitor = null;
     this.toAgents(session, JSON.stringify({ t: "visitorConnection", connected: false }));
-    session.graceTimer = setTimeout(() => this.end(session, "visitor_left"), this.options.resumeGraceMs);
-    session.graceTimer.unref();
+    this.startGrace(session);
   }
 
   /** A visitor proves it owns the session with the resume token it was given at start. */
   resume(groupId: string, key: string, token: string, visitor: Peer): LiveSession | null {
     const session = this.sessions.get(id(groupId, key, "random")) ?? this.sessions.get(id(groupId, key, "visitor"));
-    if (!session || !safeEqual(session.resumeToken, token)) return null;
+    if (!session || !safeEqual(session.resumeHash, sha256(token))) return null;
     if (session.visitor && session.visitor !== visitor) {
       this.byVisitor.delete(session.visitor);
       session.visitor.close(4000, "replaced by a resumed connection");
@@ -164,6 +236,7 @@ export class SessionRegistry {
 
   end(session: LiveSession, reason: EndReason): void {
     if (!this.sessions.delete(id(session.groupId, session.key, session.keyType))) return;
+    this.options.store.deleteLiveSession(session.groupId, session.keyType, session.key);
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     if (session.graceTimer) clearTimeout(session.graceTimer);
     const ended = JSON.stringify({ t: "sessionEnded", reason });
@@ -180,14 +253,35 @@ export class SessionRegistry {
     this.options.store.auditEnd(session.auditId, this.now(), reason, [...session.agentsSeen]);
   }
 
-  endAll(reason: EndReason): void {
-    for (const session of [...this.sessions.values()]) this.end(session, reason);
-  }
-
   toAgents(session: LiveSession, data: string | Buffer): void {
     if (session.agents.size === 0) return;
     const out = new Outgoing(data);
     for (const agent of session.agents.keys()) agent.sendRaw(out);
+  }
+
+  private startGrace(session: LiveSession): void {
+    session.graceTimer = setTimeout(() => this.end(session, "visitor_left"), this.options.resumeGraceMs);
+    session.graceTimer.unref();
+  }
+
+  private scheduleExpiry(session: LiveSession): void {
+    if (session.expiresAt === null) return;
+    session.expiryTimer = setTimeout(() => this.expire(session), Math.max(0, session.expiresAt - this.now()));
+    session.expiryTimer.unref();
+  }
+
+  private persist(session: LiveSession): void {
+    this.options.store.saveLiveSession({
+      groupId: session.groupId,
+      keyType: session.keyType,
+      key: session.key,
+      site: session.site,
+      resumeHash: session.resumeHash,
+      allowedAgent: session.allowedAgent,
+      agentsSeen: [...session.agentsSeen],
+      auditId: session.auditId,
+      expiresAt: session.expiresAt,
+    });
   }
 
   private expire(session: LiveSession): void {

@@ -1,6 +1,6 @@
 /**
- * SQLite storage: groups, agents, agent sign-ins, and the session audit log (metadata only —
- * page content is relayed, never stored).
+ * SQLite storage: groups, agents, agent sign-ins, the session audit log, and the live sessions a
+ * restart must keep (metadata only — page content is relayed, never stored).
  */
 import Database from "better-sqlite3";
 import { createHash } from "node:crypto";
@@ -74,13 +74,41 @@ const MIGRATIONS = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX session_audit_started ON session_audit(started_at);`,
+  // What a restarted server needs to take a live session back (sessions.ts): no page content.
+  `CREATE TABLE live_sessions (
+     group_id TEXT NOT NULL,
+     key_type TEXT NOT NULL,
+     session_key TEXT NOT NULL,
+     site TEXT NOT NULL,
+     resume_hash TEXT NOT NULL,
+     allowed_agent TEXT,
+     agents_seen TEXT NOT NULL DEFAULT '[]',
+     audit_id INTEGER NOT NULL,
+     expires_at INTEGER,
+     PRIMARY KEY (group_id, key_type, session_key)
+   );`,
 ];
 
 const GROUP_COLUMNS = "id, name, key_length AS keyLength, secret, require_verified AS requireVerified";
 const toGroup = (row: (Omit<Group, "requireVerified"> & { requireVerified: number }) | undefined): Group | null =>
   row ? { ...row, requireVerified: row.requireVerified === 1 } : null;
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+/** How secrets (sign-in and API tokens, resume tokens) are stored: never the secret itself. */
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** A live session as kept across a restart (sessions.ts `LiveSession`, less what lives in memory). */
+export interface LiveSessionRow {
+  groupId: string;
+  keyType: string;
+  key: string;
+  site: string;
+  resumeHash: string;
+  allowedAgent: string | null;
+  agentsSeen: string[];
+  auditId: number;
+  /** When an unjoined key expires; null once an agent has joined. */
+  expiresAt: number | null;
+}
 
 export class Store {
   readonly db: Database.Database;
@@ -200,6 +228,30 @@ export class Store {
 
   auditEnd(id: number, endedAt: number, reason: string, agents: string[]): void {
     this.db.prepare("UPDATE session_audit SET ended_at = ?, end_reason = ?, agents = ? WHERE id = ?").run(endedAt, reason, agents.join(","), id);
+  }
+
+  saveLiveSession(row: LiveSessionRow): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO live_sessions (group_id, key_type, session_key, site, resume_hash, allowed_agent, agents_seen, audit_id, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(row.groupId, row.keyType, row.key, row.site, row.resumeHash, row.allowedAgent, JSON.stringify(row.agentsSeen), row.auditId, row.expiresAt);
+  }
+
+  deleteLiveSession(groupId: string, keyType: string, key: string): void {
+    this.db.prepare("DELETE FROM live_sessions WHERE group_id = ? AND key_type = ? AND session_key = ?").run(groupId, keyType, key);
+  }
+
+  liveSessions(): LiveSessionRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT group_id AS groupId, key_type AS keyType, session_key AS key, site, resume_hash AS resumeHash, allowed_agent AS allowedAgent,
+                agents_seen AS agentsSeen, audit_id AS auditId, expires_at AS expiresAt
+         FROM live_sessions`,
+      )
+      .all() as (Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string })[];
+    return rows.map((row) => ({ ...row, agentsSeen: JSON.parse(row.agentsSeen) as string[] }));
   }
 
   auditRows(groupId: string): AuditRow[] {

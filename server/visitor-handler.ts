@@ -141,19 +141,27 @@ class VisitorConnection implements Connection {
       const request = this.accepted;
       if (message.keyType === "visitor") {
         if (!this.visitorId) return sendError(this.peer, "NOT_LINKED");
-        // Only an this.accepted request starts a session keyed by the visitor (and so can replace one).
-        if (!request) return sendError(this.peer, "TICKET_INVALID", "A one-click session starts only from an this.accepted share request.");
+        // Only an accepted request starts a session keyed by the visitor (and so can replace one).
+        if (!request) return sendError(this.peer, "TICKET_INVALID", "A one-click session starts only from an accepted share request.");
         const existing = this.hub.registry.lookup(groupId, this.visitorId, "visitor");
         if ("session" in existing) this.hub.registry.end(existing.session, "visitor_stopped");
       }
-      const created = this.hub.registry.create(groupId, this.group!.keyLength, message.keyType, message.site, this.peer, message.keyType === "visitor" ? this.visitorId! : undefined);
-      send(this.peer, { t: "sessionStarted", sessionKey: created.key, keyType: created.keyType, resumeToken: created.resumeToken });
-      if (message.keyType === "visitor" && request) {
-        this.accepted = null;
+      const oneClick = message.keyType === "visitor" && request ? request : null;
+      const { session: created, resumeToken } = this.hub.registry.create({
+        groupId,
+        keyLength: this.group!.keyLength,
+        keyType: message.keyType,
+        site: message.site,
+        visitor: this.peer,
+        visitorId: message.keyType === "visitor" ? this.visitorId! : undefined,
         // Bound to the request: its agent joins now (or rejoins after a reload); no one else.
-        created.allowedAgent = request.agent;
-        this.hub.requests.started(request);
-        if (request.agentPeer) joinSession(this.hub, created, request.agentPeer as typeof this.peer, request.agent);
+        allowedAgent: oneClick?.agent,
+      });
+      send(this.peer, { t: "sessionStarted", sessionKey: created.key, keyType: created.keyType, resumeToken });
+      if (oneClick) {
+        this.accepted = null;
+        this.hub.requests.started(oneClick);
+        if (oneClick.agentPeer) joinSession(this.hub, created, oneClick.agentPeer as typeof this.peer, oneClick.agent);
       }
       return;
     }

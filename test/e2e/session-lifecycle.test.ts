@@ -1,4 +1,4 @@
-/** Ending from the agent's side, late joiners, the popup, an unreachable server, a killed service worker. */
+/** Ending from the agent's side, late joiners, the popup, an unreachable server, a killed service worker, a server restart. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../helpers/server";
 import { configureExtension, stopServiceWorker, type launchAgent, type VisitorBrowser } from "../helpers/chromium";
@@ -20,6 +20,17 @@ beforeAll(async () => {
 afterAll(() => stopWorld({ server, visitor, agent }));
 
 const useServer = (url = server.url) => configureExtension(visitor, { serverUrl: url, groupId: "demo", sites: [`${server.url}/demo/*`] });
+
+/** The demo shop's product list shared, and alice's console showing it. */
+async function aliceWatchesProducts() {
+  await useServer();
+  const page = await visitor.context.newPage();
+  await page.goto(`${server.url}/demo/index.html`);
+  const key = await shareAndReadKey(page);
+  const alice = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
+  await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+  return { page, key, alice };
+}
 
 describe("session lifecycle in Chromium", () => {
   it("shows the same key in the popup, lets a late agent see the page at once, and ends from the agent's side", async () => {
@@ -62,12 +73,7 @@ describe("session lifecycle in Chromium", () => {
   });
 
   it("carries a live session on when the service worker is stopped", async () => {
-    await useServer();
-    const page = await visitor.context.newPage();
-    await page.goto(`${server.url}/demo/index.html`);
-    const key = await shareAndReadKey(page);
-    const alice = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
-    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    const { page, alice } = await aliceWatchesProducts();
 
     const stopped = await stopServiceWorker(visitor);
 
@@ -82,6 +88,29 @@ describe("session lifecycle in Chromium", () => {
     // …and Stop still works.
     await clickUi(page, "Stop sharing");
     await expect.poll(() => alice.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.close();
+  });
+
+  it("carries a live session on through a server restart: the same key, and the agent sees the page again", async () => {
+    const { page, key, alice } = await aliceWatchesProducts();
+
+    // SIGTERM and a new process on the same database, as an upgrade or a crash-restart does.
+    await server.restart();
+    // Both come back by themselves: the extension resumes the session, the console rejoins the key,
+    // and the visitor's typing after the restart reaches the agent on a fresh snapshot.
+    await page.locator("#search").fill("lamp");
+    await expect.poll(() => replayed(alice, "return doc.querySelector('#search')?.value"), { timeout: 40_000 }).toBe("lamp");
+    await expect.poll(() => alice.getByTestId("visitor-connection").textContent(), { timeout: 10_000 }).not.toContain("reconnecting");
+    expect(await uiHas(page, "An agent is viewing")).toBe(true);
+    expect(alice.url()).toContain(key);
+    const popup = await visitor.context.newPage();
+    await popup.goto(`chrome-extension://${visitor.extensionId}/popup.html`);
+    expect((await popup.getByLabel("Session key").textContent())!.replace(/\s/g, "")).toBe(key);
+    await popup.close();
+
+    await clickUi(page, "Stop sharing");
+    await expect.poll(() => alice.getByText("The session ended: the visitor stopped sharing.").isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(server.store.liveSessions()).toEqual([]);
     await page.close();
   });
 

@@ -23,38 +23,43 @@ export interface TestServer {
   addAgent(groupId: string, username: string, password?: string): Promise<string>;
   /** Sign in over HTTP and return the cookie header. */
   signIn(username: string, password: string): Promise<string>;
+  /** Stop the server as SIGTERM does and start a new one on the same port and database (`store` and `app` are the new ones). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startServer(config: Partial<ServerConfig> = {}, options: { limits?: LimitsConfig } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "glimpse-test-"));
-  const store = new Store(join(dir, "glimpse.db"));
   const relayed: string[] = [];
   const inbound: string[] = [];
-  const app = await buildApp({
-    store,
-    // Like the quick start: the demo shop signs its visitors' tokens.
-    config: { demoTokens: 1, ...config },
-    limits: options.limits,
-    onRelay: (_key, text) => relayed.push(text),
-    onVisitorInbound: (text) => inbound.push(text),
-  });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const address = app.server.address();
+  const launch = async (port: number) => {
+    const store = new Store(join(dir, "glimpse.db"));
+    const app = await buildApp({
+      store,
+      // Like the quick start: the demo shop signs its visitors' tokens.
+      config: { demoTokens: 1, ...config },
+      limits: options.limits,
+      onRelay: (_key, text) => relayed.push(text),
+      onVisitorInbound: (text) => inbound.push(text),
+    });
+    await app.listen({ host: "127.0.0.1", port });
+    return { store, app };
+  };
+  const first = await launch(0);
+  const address = first.app.server.address();
   if (!address || typeof address === "string") throw new Error("no address");
   const url = `http://127.0.0.1:${address.port}`;
-  return {
+  const server: TestServer = {
     url,
     wsUrl: url.replace("http", "ws"),
-    store,
-    app,
+    ...first,
     relayed,
     inbound,
     addGroup(id, keyLength = 6, requireVerified = false) {
-      store.createGroup({ id, name: `Group ${id}`, keyLength, secret: `secret-of-${id}-${Math.random()}`, requireVerified });
+      server.store.createGroup({ id, name: `Group ${id}`, keyLength, secret: `secret-of-${id}-${Math.random()}`, requireVerified });
     },
     async addAgent(groupId, username, password = "correct horse battery") {
-      store.createAgent(groupId, username, await hashPassword(password));
+      server.store.createAgent(groupId, username, await hashPassword(password));
       return password;
     },
     async signIn(username, password) {
@@ -68,12 +73,18 @@ export async function startServer(config: Partial<ServerConfig> = {}, options: {
       if (!cookie) throw new Error("no cookie");
       return cookie.split(";")[0]!;
     },
+    async restart() {
+      await server.app.close();
+      server.store.close();
+      Object.assign(server, await launch(address.port));
+    },
     async close() {
-      await app.close();
-      store.close();
+      await server.app.close();
+      server.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 type Message = { t: string; [key: string]: unknown };

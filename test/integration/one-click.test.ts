@@ -216,6 +216,28 @@ describe("presence and one-click sessions", () => {
     expect(await a.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
   });
 
+  it("takes a one-click session back after a server restart: the agent whose request started it rejoins, no other agent can", async () => {
+    await server.addAgent("demo", "bob", PW);
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    const s = await accept(v, id, "cust-42");
+    const { resumeToken } = await s.next<{ t: string; resumeToken: string }>("sessionStarted");
+    await a.next("joined");
+
+    await server.restart();
+    const back = track(await Client.open(`${server.wsUrl}/ws/visitor`));
+    back.send({ t: "hello", v: 1, groupId: "demo", client: "test", resume: { sessionKey: "cust-42", token: resumeToken } });
+    expect(await back.next("sessionResumed")).toMatchObject({ sessionKey: "cust-42" });
+    const other = track(await agent(server, "bob", PW));
+    other.send({ t: "joinVisitor", visitorId: "cust-42" });
+    expect(await other.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+    const again = track(await agent(server, "alice", PW));
+    again.send({ t: "joinVisitor", visitorId: "cust-42" });
+    expect(await again.next("joined")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor", visitorConnected: true });
+  });
+
   it("lets a reloaded console keep its request and rejoin its session", async () => {
     const v = await present("cust-42");
     const a = await onRecord("alice", "cust-42");
