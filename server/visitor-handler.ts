@@ -101,7 +101,7 @@ class VisitorConnection implements Connection {
     }
     this.group = found;
     this.phase = "ready";
-    send(this.peer, { t: "welcome", v: PROTOCOL_VERSION, group: { id: found.id, name: found.name }, visitorId: this.visitorId, verified: this.verified });
+    send(this.peer, { t: "welcome", v: PROTOCOL_VERSION, group: { id: found.id, name: found.name }, visitorId: this.visitorId, verified: this.verified, pingMs: this.hub.config.pingMs });
     if (this.role === "presence" && this.visitorId) {
       // A browser that (re)connects gets the request still waiting for an answer (e.g. after a worker restart).
       const open = this.hub.requests.current(found.id, this.visitorId);

@@ -47,6 +47,8 @@ export const ServerToVisitor = v.variant("t", [
     group: v.object({ id: GroupId, name: v.string() }),
     visitorId: v.nullable(VisitorId),
     verified: v.boolean(),
+    /** How often the server pings: a client that hears nothing for 2.5 times this knows the route is dead. */
+    pingMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   }),
   /** An agent asks for a one-click session: show the terms overlay. */
   v.object({ t: v.literal("shareRequest"), id: RequestId, agent: v.string(), expiresAt: v.number() }),
