@@ -95,24 +95,18 @@ export class SessionRegistry {
       while (this.sessions.has(id(groupId, key, keyType)) || this.expired.has(id(groupId, key, keyType)));
     }
     const resumeToken = randomSecret();
-    const session: LiveSession = {
+    const session = liveSession({
       key,
       groupId,
       keyType,
       site,
       resumeHash: sha256(resumeToken),
       visitor,
-      agents: new Map(),
-      agentsSeen: new Set(),
-      page: null,
-      paused: false,
-      assets: new SessionAssets(),
+      agentsSeen: [],
       auditId: this.options.store.auditStart({ groupId, sessionKey: key, keyType, site, startedAt: this.now() }),
       allowedAgent: allowedAgent ?? null,
       expiresAt: this.now() + this.options.keyTtlMs,
-      expiryTimer: null,
-      graceTimer: null,
-    };
+    });
     this.sessions.set(id(groupId, key, keyType), session);
     this.byVisitor.set(visitor, session);
     this.scheduleExpiry(session);
@@ -124,33 +118,13 @@ export class SessionRegistry {
    * After a restart: every session the last process kept, each waiting for its visitor to resume
    * within the grace (as after a dropped connection) and for its agents to join again.
    */
-  restore(): number {
-    const rows = this.options.store.liveSessions();
-    for (const row of rows) {
-      const keyType: KeyType = row.keyType === "visitor" ? "visitor" : "random";
-      const session: LiveSession = {
-        key: row.key,
-        groupId: row.groupId,
-        keyType,
-        site: row.site,
-        resumeHash: row.resumeHash,
-        visitor: null,
-        agents: new Map(),
-        agentsSeen: new Set(row.agentsSeen),
-        page: null,
-        paused: false,
-        assets: new SessionAssets(),
-        auditId: row.auditId,
-        allowedAgent: row.allowedAgent,
-        expiresAt: row.expiresAt,
-        expiryTimer: null,
-        graceTimer: null,
-      };
-      this.sessions.set(id(session.groupId, session.key, keyType), session);
+  restore(): void {
+    for (const row of this.options.store.liveSessions()) {
+      const session = liveSession({ ...row, keyType: row.keyType === "visitor" ? "visitor" : "random", visitor: null });
+      this.sessions.set(id(session.groupId, session.key, session.keyType), session);
       this.scheduleExpiry(session);
       this.startGrace(session);
     }
-    return rows.length;
   }
 
   /**
@@ -311,4 +285,31 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A session as it starts or is taken back after a restart: no agent on it yet, no page seen. */
+function liveSession(
+  fields: Pick<LiveSession, "key" | "groupId" | "keyType" | "site" | "resumeHash" | "visitor" | "auditId" | "allowedAgent" | "expiresAt"> & {
+    agentsSeen: Iterable<string>;
+  },
+): LiveSession {
+  const { key, groupId, keyType, site, resumeHash, visitor, auditId, allowedAgent, expiresAt } = fields;
+  return {
+    key,
+    groupId,
+    keyType,
+    site,
+    resumeHash,
+    visitor,
+    agents: new Map(),
+    agentsSeen: new Set(fields.agentsSeen),
+    page: null,
+    paused: false,
+    assets: new SessionAssets(),
+    auditId,
+    allowedAgent,
+    expiresAt,
+    expiryTimer: null,
+    graceTimer: null,
+  };
 }

@@ -27,6 +27,8 @@ export const EndReason = v.picklist([
   "agent_ended",
   "expired",
   "visitor_left",
+  // Sent by 0.1 servers, and in visitors' history from then; a server now suspends sessions across
+  // a restart instead (server/sessions.ts suspendAll), so it no longer sends this.
   "server_shutdown",
 ]);
 export type EndReason = v.InferOutput<typeof EndReason>;
