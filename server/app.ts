@@ -25,6 +25,8 @@ import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
 import { SessionRegistry } from "./sessions";
 import { Heartbeat } from "./heartbeat";
+import { Metrics } from "./metrics";
+import { safeEqual } from "./passwords";
 import { attachSocket, ConnectionCounter } from "./socket";
 import { Store } from "./store";
 import { visitorConnection } from "./visitor-handler";
@@ -36,6 +38,11 @@ declare module "fastify" {
     hub: Hub;
     /** The WebSocket server behind /ws/visitor and /ws/agent. */
     websocketServer: WebSocketServer;
+    /**
+     * Stop taking new clients (GET /readyz answers 503, new WebSockets are refused) while the open
+     * ones carry on, so that a load balancer sends new clients elsewhere; then `close()`.
+     */
+    drain(): void;
   }
 }
 
@@ -99,7 +106,19 @@ export async function buildApp(options: AppOptions = {}) {
   const presence = new PresenceRegistry();
   const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
   const agentSockets = new AgentSockets(config.agentRecheckMs);
-  const hub: Hub = { store, registry, presence, requests, limits, agentSockets, config, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  const visitorCounter = new ConnectionCounter();
+  const agentCounter = new ConnectionCounter();
+  const metrics = new Metrics(
+    {
+      sessions: () => registry.sizeByKeyType(),
+      viewers: () => registry.viewers,
+      presence: () => presence.size,
+      connections: () => ({ visitor: visitorCounter.total, agent: agentCounter.total }),
+    },
+    { processMetrics: config.metricsToken !== "" },
+  );
+  const hub: Hub = { store, registry, presence, requests, limits, agentSockets, config, metrics, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  let draining = false;
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const app = Fastify({
@@ -110,6 +129,9 @@ export async function buildApp(options: AppOptions = {}) {
     ...(https ? { https } : {}),
   });
   app.decorate("hub", hub);
+  app.decorate("drain", () => {
+    draining = true;
+  });
   await app.register(cookie);
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
@@ -134,6 +156,7 @@ export async function buildApp(options: AppOptions = {}) {
       reply.header("content-security-policy", API_CSP);
       reply.header("x-frame-options", "DENY");
     }
+    if (reply.statusCode >= 400 && typeof payload === "string") metrics.errorText(payload);
     return payload;
   });
 
@@ -145,7 +168,34 @@ export async function buildApp(options: AppOptions = {}) {
     if (origin !== undefined && origin !== ownOrigin(request)) return replyError(reply, 403, "FORBIDDEN_ORIGIN");
   });
 
-  app.get("/healthz", async () => ({ ok: true, sessions: registry.size }));
+  // Liveness (the process answers, its database too) and readiness (and it takes new clients: not
+  // draining). With several nodes, the load balancer asks /readyz.
+  const databaseOk = () => {
+    try {
+      return store.ping();
+    } catch {
+      return false;
+    }
+  };
+  app.get("/healthz", async (_request, reply) => {
+    const database = databaseOk();
+    return reply.status(database ? 200 : 503).send({ ok: database, sessions: registry.size, checks: { database: database ? "ok" : "unreachable" } });
+  });
+  app.get("/readyz", async (_request, reply) => {
+    const database = databaseOk();
+    if (database && !draining) return { ready: true, checks: { database: "ok" } };
+    const why = draining ? "This node is draining (shutting down): its clients reconnect to another node." : "This node cannot reach its database.";
+    return reply.status(503).send({ ready: false, ...glimpseError("NOT_READY", why), checks: { database: database ? "ok" : "unreachable", draining } });
+  });
+  const tokenMatches = (authorization: string | undefined, token: string) => safeEqual(/^Bearer (\S+)$/.exec(authorization ?? "")?.[1] ?? "", token);
+  // Prometheus: only when a token is configured, and only for a scraper that sends it.
+  app.get("/metrics", async (request, reply) => {
+    if (!config.metricsToken) return reply.status(404).send({ code: "NOT_FOUND", message: "Metrics are off: set GLIMPSE_METRICS_TOKEN to serve them." });
+    if (!tokenMatches(request.headers.authorization, config.metricsToken)) {
+      return replyError(reply, 401, "NOT_AUTHORIZED", "Send the metrics token: Authorization: Bearer <GLIMPSE_METRICS_TOKEN>.");
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get("/", async (_request, reply) => reply.redirect("/console/"));
 
   /** Visitor initialisation: the extension shows its button only for a group the server knows. */
@@ -180,8 +230,6 @@ export async function buildApp(options: AppOptions = {}) {
 
   const visitorOrigins = config.visitorOrigins.split(",").map((o) => o.trim()).filter(Boolean);
   const heartbeat = new Heartbeat(config.pingMs);
-  const visitorCounter = new ConnectionCounter();
-  const agentCounter = new ConnectionCounter();
   // WebSockets are served by `ws` straight from the HTTP upgrade, outside Fastify's request cycle:
   // routing upgrades through Fastify kept its request objects alive for each socket (~2.7 KB of
   // heap per idle presence connection, bench/presence.ts).
@@ -206,6 +254,11 @@ export async function buildApp(options: AppOptions = {}) {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "").split("?")[0];
     if (path !== "/ws/visitor" && path !== "/ws/agent") return socket.destroy();
+    if (draining) {
+      // The client retries; behind a load balancer it lands on another node.
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     if (!hostAllowed(req.headers.host)) {
       socket.end("HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
@@ -221,13 +274,13 @@ export async function buildApp(options: AppOptions = {}) {
       // and corking it broke the agent's view of nested cross-origin frames in the fidelity
       // suite (cause not found yet; see the #12 note).
       return wss.handleUpgrade(req, socket, head, (ws) => {
-        attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, requireOrigin: true, counter: visitorCounter, heartbeat }, (peer) => visitorConnection(hub, peer));
+        attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, requireOrigin: true, counter: visitorCounter, heartbeat, metrics }, (peer) => visitorConnection(hub, peer));
       });
     }
     const agent = auth.agentFromHeaders(req.headers.authorization, req.headers.cookie);
     const allowedOrigins = [upgradeOrigin(req)];
     wss.handleUpgrade(req, socket, head, (ws) => {
-      attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat }, (peer) => {
+      attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat, metrics }, (peer) => {
         const { authorization, cookie } = req.headers;
         if (agent) return agentConnection(hub, peer, agent, ip, () => auth.agentFromHeaders(authorization, cookie)?.id === agent.id);
         peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));

@@ -55,6 +55,10 @@ export interface ServerConfig {
   requestTtlMs: number;
   /** A requesting console that closes (a reload) keeps its open request this long. */
   agentGraceMs: number;
+  /** Serve Prometheus metrics at /metrics to a scraper that sends this as a bearer token; "" = off. */
+  metricsToken: string;
+  /** On SIGTERM: how long /readyz says 503 (new clients refused) before the sockets are closed. */
+  drainMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -82,6 +86,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tlsCert: "",
   tlsKey: "",
   trustProxy: 0,
+  metricsToken: "",
+  drainMs: 0,
 };
 
 const ENV: Record<keyof ServerConfig, string> = {
@@ -109,9 +115,11 @@ const ENV: Record<keyof ServerConfig, string> = {
   tlsCert: "GLIMPSE_TLS_CERT",
   tlsKey: "GLIMPSE_TLS_KEY",
   trustProxy: "GLIMPSE_TRUST_PROXY",
+  metricsToken: "GLIMPSE_METRICS_TOKEN",
+  drainMs: "GLIMPSE_DRAIN_MS",
 };
 
-const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts"]);
+const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts", "metricsToken"]);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG };

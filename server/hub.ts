@@ -1,6 +1,7 @@
 import type { AgentSockets } from "./agent-sockets";
 import type { ServerConfig } from "./config";
 import type { Limits } from "./limits";
+import type { Metrics } from "./metrics";
 import type { PresenceRegistry } from "./presence";
 import type { ShareRequests } from "./requests";
 import type { SessionRegistry } from "./sessions";
@@ -15,6 +16,7 @@ export interface Hub {
   limits: Limits;
   agentSockets: AgentSockets;
   config: ServerConfig;
+  metrics: Metrics;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
   onRelay?: (sessionKey: string, text: string) => void;
   /** Test tap: every frame a visitor connection sent, before any processing. */

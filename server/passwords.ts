@@ -24,6 +24,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** Compare two secrets in constant time. */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /** A random secret for generated passwords and tokens (base64url, 32 bytes → 43 chars). */
 export function randomSecret(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");

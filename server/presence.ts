@@ -33,6 +33,11 @@ export class PresenceRegistry {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Visitors online (one per group and visitor ID). */
+  get size(): number {
+    return this.visitors.size;
+  }
+
   /** False (nothing changed) when an unverified browser would displace a verified one. */
   connect(groupId: string, visitorId: string, peer: Peer, info: { verified: boolean; name: string | null }): boolean {
     const id = key(groupId, visitorId);

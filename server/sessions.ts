@@ -6,12 +6,12 @@
  * Kept behind this class so a shared (Redis) registry can replace it later without touching the
  * protocol handlers.
  */
-import { randomInt as cryptoRandomInt, timingSafeEqual } from "node:crypto";
+import { randomInt as cryptoRandomInt } from "node:crypto";
 import { generateKey, type RandomInt } from "../src/keys";
 import type { EndReason, KeyType, Page } from "../src/protocol";
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
-import { randomSecret } from "./passwords";
+import { randomSecret, safeEqual } from "./passwords";
 import { sha256, type Store } from "./store";
 import { Outgoing } from "./outgoing";
 
@@ -78,6 +78,18 @@ export class SessionRegistry {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Live sessions by key type (metrics). */
+  sizeByKeyType(): Record<KeyType, number> {
+    const counts = { random: 0, visitor: 0 };
+    for (const session of this.sessions.values()) counts[session.keyType]++;
+    return counts;
+  }
+
+  /** Agents connected to a session. */
+  get viewers(): number {
+    return this.byAgent.size;
   }
 
   /**
@@ -281,11 +293,6 @@ export class SessionRegistry {
 /** Random keys and visitor IDs live in separate namespaces: an all-digit visitor ID never meets a random key. */
 const id = (groupId: string, key: string, keyType: KeyType) => `${groupId}:${keyType}:${key}`;
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** A session as it starts or is taken back after a restart: no agent on it yet, no page seen. */
 function liveSession(

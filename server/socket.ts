@@ -10,6 +10,7 @@ import type { ServerConfig } from "./config";
 import { depthWithin, MAX_JSON_DEPTH, PRE_HELLO_MAX_BYTES, WorkBudget } from "./frame-guard";
 import type { Connection } from "./hub";
 import type { Beat, Heartbeat } from "./heartbeat";
+import type { Metrics } from "./metrics";
 import { writeMessage } from "./outgoing";
 import type { Peer } from "./peer";
 
@@ -29,18 +30,23 @@ export interface SocketGuard {
   requireOrigin?: boolean;
   counter: ConnectionCounter;
   heartbeat: Heartbeat;
+  metrics: Metrics;
 }
 
 /** Open sockets per IP address, per endpoint. */
 export class ConnectionCounter {
   private readonly open = new Map<string, number>();
+  /** Open sockets from every address. */
+  total = 0;
   take(ip: string, max: number): boolean {
     const count = this.open.get(ip) ?? 0;
     if (count >= max) return false;
     this.open.set(ip, count + 1);
+    this.total++;
     return true;
   }
   release(ip: string): void {
+    if (this.open.has(ip)) this.total--;
     const count = (this.open.get(ip) ?? 1) - 1;
     if (count <= 0) this.open.delete(ip);
     else this.open.set(ip, count);
@@ -99,6 +105,8 @@ class GuardedSocket implements Peer {
   }
 
   sendRaw(message: Parameters<Peer["sendRaw"]>[0]): void {
+    // Relayed frames are Buffers; of the strings, errors are counted by code (GET /metrics).
+    if (typeof message === "string" && message.startsWith('{"t":"error"')) this.guard.metrics.errorText(message);
     writeMessage(this.socket, this.stream, this.deflate, message);
   }
 

@@ -135,6 +135,11 @@ export class Store {
     this.db.close();
   }
 
+  /** The database answers (throws when it does not: closed, file gone or unreadable). */
+  ping(): boolean {
+    return this.db.prepare("SELECT count(*) AS n FROM groups").get() !== undefined;
+  }
+
   createGroup(group: Group): void {
     this.db
       .prepare("INSERT INTO groups (id, name, key_length, secret, require_verified) VALUES (?, ?, ?, ?, ?)")

@@ -170,6 +170,7 @@ class VisitorConnection implements Connection {
       case "frames":
       case "chunk":
         this.hub.onRelay?.(session.key, text);
+        this.hub.metrics.relayed(raw.length, session.agents.size);
         return this.hub.registry.toAgents(session, raw);
       case "page":
         session.page = { url: message.url, title: message.title };
