@@ -7,7 +7,7 @@ import { CAPTURE_PORT, type BackgroundToCapture, type CaptureToBackground } from
 import { pack } from "~src/capture/chunks";
 import { FRAME_ID_SPAN, placeFrameEvent, type FramePlace } from "~src/capture/frames";
 import { collectUrls } from "~src/capture/urls";
-import type { VisitorToServer } from "~src/protocol";
+import type { PointerTarget, VisitorToServer } from "~src/protocol";
 import { AssetCarrier } from "./assets";
 
 export interface CaptureDeps {
@@ -49,6 +49,8 @@ export class Capture {
   private readonly chunkPrefix = Date.now().toString(36);
 
   private readonly assets: AssetCarrier;
+  /** The visitor hid the agents' pointers (until the worker restarts or they show them again). */
+  pointersHidden = false;
 
   constructor(private readonly deps: CaptureDeps) {
     this.assets = new AssetCarrier({ send: deps.send });
@@ -98,6 +100,17 @@ export class Capture {
   private maskSelectors(port: Runtime.Port): Promise<string[]> {
     // A frame's site rule is the shared page's: the visitor shared that site.
     return this.deps.maskSelectors(port.sender?.tab?.url ?? port.sender?.url ?? "");
+  }
+
+  /** An agent's pointer, to the shared tab's top frame (whose recorder knows the node it names). */
+  pointer(agent: string, target: PointerTarget): void {
+    if (this.pointersHidden) return;
+    for (const [tabId, port] of this.ports) if (this.recording.has(tabId)) this.post(port, { t: "pointer", agent, target });
+  }
+
+  setPointersHidden(hidden: boolean): void {
+    this.pointersHidden = hidden;
+    if (hidden) for (const port of this.ports.values()) this.post(port, { t: "pointersOff" });
   }
 
   stop(tabId: number): void {

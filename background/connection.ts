@@ -4,7 +4,7 @@
  * backoff policy from src/reconnect.ts. Presence has its own socket (background/presence.ts).
  */
 import type { Identity } from "~src/identity";
-import { PROTOCOL_VERSION, type VisitorToServer } from "~src/protocol";
+import { PROTOCOL_VERSION, type PointerTarget, type VisitorToServer } from "~src/protocol";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "~src/reconnect";
 import type { VisitorEvent } from "~src/visitor/machine";
 import { openSocket, type VisitorSocket } from "./socket";
@@ -18,6 +18,8 @@ export interface ConnectionDeps {
   socketUrl: () => Promise<string>;
   groupId: () => Promise<string>;
   emit: (event: VisitorEvent) => void;
+  /** An agent's pointer moved (transient: not a state-machine event). */
+  pointer: (agent: string, target: PointerTarget) => void;
 }
 
 export class ServerConnection {
@@ -59,6 +61,8 @@ export class ServerConnection {
             return this.deps.emit({ type: "guests", count: message.count, agents: message.agents });
           case "snapshotRequest":
             return this.deps.emit({ type: "snapshotRequest" });
+          case "pointer":
+            return this.deps.pointer(message.agent, message.target);
           case "sessionEnded":
             return this.deps.emit({ type: "ended", reason: message.reason, now });
           case "error":

@@ -85,10 +85,11 @@ export class Controller {
         agents: [],
         connection: null,
         lastEnded: s.lastEnded,
+        pointersHidden: this.deps.capture.pointersHidden,
       };
     }
     if (s.status === "starting") {
-      return { status: "starting", tabId: s.tabId, keyType: s.keyType, sessionKey: null, guests: 0, agents: [], connection: null, lastEnded: null };
+      return { status: "starting", tabId: s.tabId, keyType: s.keyType, sessionKey: null, guests: 0, agents: [], connection: null, lastEnded: null, pointersHidden: this.deps.capture.pointersHidden };
     }
     return {
       status: "live",
@@ -100,6 +101,7 @@ export class Controller {
       agents: s.guests.agents,
       connection: s.connection,
       lastEnded: null,
+      pointersHidden: this.deps.capture.pointersHidden,
     };
   }
 

@@ -15,7 +15,12 @@ const socketUrl = async () => visitorSocketUrl((await loadSettings()).serverUrl)
 const presenceSocketUrl = async () => visitorSocketUrl((await loadSettings()).serverUrl, "presence");
 const groupId = async () => (await loadSettings()).groupId;
 
-const connection = new ServerConnection({ socketUrl, groupId, emit: (event) => void controller.dispatch(event) });
+const connection = new ServerConnection({
+  socketUrl,
+  groupId,
+  emit: (event) => void controller.dispatch(event),
+  pointer: (agent, target) => capture.pointer(agent, target),
+});
 
 const capture: Capture = new Capture({
   liveTab: async () => {

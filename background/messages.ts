@@ -112,6 +112,10 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
       case "dismissEnded":
         await controller.dispatch({ type: "dismiss" });
         return OK;
+      case "setPointersHidden":
+        capture.setPointersHidden(request.hidden);
+        changed();
+        return OK;
       case "loadUi": {
         const tabId = sender.tab?.id;
         if (tabId === undefined) return { ok: false, error: glimpseError("INVALID_STATE", "Only a page loads the UI.") };

@@ -3,6 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { Replayer } from "rrweb";
 import type { eventWithTime } from "@rrweb/types";
 import { mapEventUrls } from "~src/capture/urls";
+import type { PointerTarget } from "~src/protocol";
 import { applyPageEvent } from "./page-events";
 
 export interface ViewerHandle {
@@ -14,7 +15,18 @@ export interface ViewerHandle {
  * session's asset endpoint, so the agent's browser asks only this server (the console's CSP
  * enforces it).
  */
-export function Viewer({ register, overlay, sessionKey }: { register: (handle: ViewerHandle | null) => void; overlay: string | null; sessionKey: string }) {
+export function Viewer({
+  register,
+  overlay,
+  sessionKey,
+  onPointer,
+}: {
+  register: (handle: ViewerHandle | null) => void;
+  overlay: string | null;
+  sessionKey: string;
+  /** Where the agent points in the replayed page (throttled), null when the pointer leaves it. */
+  onPointer: (target: PointerTarget) => void;
+}) {
   const stage = useRef<HTMLDivElement>(null);
   const screen = useRef<HTMLDivElement>(null);
 
@@ -60,6 +72,14 @@ export function Viewer({ register, overlay, sessionKey }: { register: (handle: V
     });
     const observer = new ResizeObserver(fit);
     observer.observe(stage.current!);
+    // The agent's pointer, as an element of the replayed page and a point in its box (the replayed
+    // iframe takes no pointer events: the stage hears the mouse and asks the replayed document).
+    const pointing = new PointerThrottle(onPointer);
+    const stageElement = stage.current!;
+    const onMove = (event: MouseEvent) => pointing.set(targetAt(replayer, event.clientX, event.clientY));
+    const onLeave = () => pointing.set(null);
+    stageElement.addEventListener("mousemove", onMove);
+    stageElement.addEventListener("mouseleave", onLeave);
     register({
       add(events) {
         for (const event of events) replayer.addEvent(mapEventUrls({ ...(event as eventWithTime), timestamp: Date.now() }, toAsset));
@@ -67,6 +87,9 @@ export function Viewer({ register, overlay, sessionKey }: { register: (handle: V
     });
     return () => {
       register(null);
+      pointing.stop();
+      stageElement.removeEventListener("mousemove", onMove);
+      stageElement.removeEventListener("mouseleave", onLeave);
       observer.disconnect();
       replayer.destroy();
     };
@@ -78,4 +101,47 @@ export function Viewer({ register, overlay, sessionKey }: { register: (handle: V
       {overlay && <div class="overlay" role="status">{overlay}</div>}
     </div>
   );
+}
+
+/** The replayed element under a point of the agent's screen, and the point as fractions of its box. */
+function targetAt(replayer: Replayer, clientX: number, clientY: number): PointerTarget {
+  const iframe = replayer.iframe;
+  const doc = iframe.contentDocument;
+  if (!doc || !iframe.offsetWidth) return null;
+  const frame = iframe.getBoundingClientRect();
+  const scale = frame.width / iframe.offsetWidth; // the stage scales the replayed page to fit
+  const x = (clientX - frame.left) / scale;
+  const y = (clientY - frame.top) / scale;
+  const element = doc.elementFromPoint(x, y);
+  if (!element) return null;
+  const id = replayer.getMirror().getId(element);
+  if (id < 0) return null;
+  const box = element.getBoundingClientRect();
+  const fraction = (offset: number, size: number) => (size > 0 ? Math.min(1, Math.max(0, offset / size)) : 0);
+  return { id, fx: fraction(x - box.left, box.width), fy: fraction(y - box.top, box.height) };
+}
+
+/** At most one pointer message per 50 ms, the last position always sent. */
+class PointerThrottle {
+  private last: PointerTarget | undefined;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private sentAt = 0;
+
+  constructor(private readonly send: (target: PointerTarget) => void) {}
+
+  set(target: PointerTarget): void {
+    this.last = target;
+    if (this.timer) return;
+    const wait = Math.max(0, this.sentAt + 50 - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sentAt = Date.now();
+      if (this.last !== undefined) this.send(this.last);
+      this.last = undefined;
+    }, wait);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
 }

@@ -234,7 +234,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
           {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
-          <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} />
+          <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} onPointer={(target) => socketRef.current?.send({ t: "pointer", target })} />
         </section>
       ) : page.view === "visitor" ? (
         <>

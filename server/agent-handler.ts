@@ -65,6 +65,10 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
       case "endSession":
         if (!current) return sendError(peer, "INVALID_STATE", "You are not in a session.");
         return hub.registry.end(current, "agent_ended");
+      case "pointer":
+        // Transient: one sent as the session ends, or while the visitor reconnects, is dropped.
+        if (current?.visitor) send(current.visitor, { t: "pointer", agent: agent.username, target: message.target });
+        return;
     }
   }
 

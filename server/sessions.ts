@@ -189,8 +189,13 @@ export class SessionRegistry {
   leave(agent: Peer): void {
     const session = this.byAgent.get(agent);
     if (!session) return;
+    const username = session.agents.get(agent);
     this.byAgent.delete(agent);
     session.agents.delete(agent);
+    // Their pointer goes with them (unless the same agent is still in from another console).
+    if (session.visitor && username && ![...session.agents.values()].includes(username)) {
+      session.visitor.sendRaw(JSON.stringify({ t: "pointer", agent: username, target: null }));
+    }
     this.announceGuests(session);
   }
 

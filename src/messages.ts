@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import type { GlimpseError } from "./errors";
 import type { SiteRule } from "./identity";
-import { TermsStatus, VisitorId, type KeyType } from "./protocol";
+import { TermsStatus, VisitorId, type KeyType, type PointerTarget } from "./protocol";
 import { Settings, type ManagedKey } from "./settings";
 import type { Ended, VisitorState } from "./visitor/machine";
 
@@ -38,6 +38,8 @@ export const Request = v.variant("type", [
   /** From the consent frame (terms.html): which request it shows, and the visitor's answer. */
   v.object({ type: v.literal("termsShown") }),
   v.object({ type: v.literal("termsAnswer"), id: v.pipe(v.string(), v.maxLength(128)), status: TermsStatus }),
+  /** From the page UI: hide (or show again) the agents' pointers on the shared page. */
+  v.object({ type: v.literal("setPointersHidden"), hidden: v.boolean() }),
   v.object({ type: v.literal("getSettings") }),
   v.object({ type: v.literal("saveSettings"), settings: Settings }),
 ]);
@@ -64,6 +66,8 @@ export interface SessionView {
   agents: string[];
   connection: "online" | "reconnecting" | null;
   lastEnded: Ended | null;
+  /** The visitor hid the agents' pointers on their page. */
+  pointersHidden: boolean;
 }
 
 export interface HistoryEntry {
@@ -95,6 +99,7 @@ export interface Responses {
   startShare: Result;
   stopShare: Result;
   dismissEnded: Result;
+  setPointersHidden: Result;
   getPopup: {
     session: SessionView;
     init: InitStatus;
@@ -149,6 +154,10 @@ export type BackgroundToCapture =
   | { t: "start"; maskSelectors: string[] }
   | { t: "snapshot" }
   | { t: "stop" }
+  /** To the top frame: draw an agent's pointer (null target: remove it). */
+  | { t: "pointer"; agent: string; target: PointerTarget }
+  /** To the top frame: remove every agent's pointer (the visitor hid them). */
+  | { t: "pointersOff" }
   /** To a cross-origin frame: show your token to your parent frame's recorder. */
   | { t: "announce" };
 export { CAPTURE_PORT, KEEPALIVE_MS, PRESENCE_PORT } from "./ports";

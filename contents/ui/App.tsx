@@ -83,6 +83,11 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
         )}
         {session.connection === "reconnecting" && <p class="muted">{t("reconnecting")}</p>}
         <p class="muted">{t("maskedNote")}</p>
+        {viewing && (
+          <button class="plain wide" onClick={trusted(() => act({ type: "setPointersHidden", hidden: !session.pointersHidden }))}>
+            {session.pointersHidden ? t("showPointers") : t("hidePointers")}
+          </button>
+        )}
         <button class="stop" onClick={trusted(() => act({ type: "stopShare" }))}>{t("stopSharing")}</button>
       </section>
     );

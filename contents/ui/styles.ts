@@ -17,6 +17,7 @@ button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
 .notice { background: #fff; border-radius: 12px; box-shadow: 0 4px 20px rgba(0,0,0,.25); padding: 12px 14px; width: 260px; }
 .notice .row { display: flex; gap: 8px; justify-content: flex-end; margin-top: 8px; }
 .plain { background: #eef1f6; color: #1d2433; border-radius: 8px; padding: 6px 12px; }
+.wide { width: 100%; margin-top: 6px; }
 .backdrop { position: fixed; inset: 0; background: rgba(15,23,42,.55); display: grid; place-items: center; z-index: 2147483647; }
 .dialog { background: #fff; color: #1d2433; border-radius: 14px; padding: 20px 22px; max-width: 420px; margin: 16px; box-shadow: 0 10px 40px rgba(0,0,0,.4); font-size: 15px; }
 .dialog h2 { margin: 0 0 8px; font-size: 18px; }

@@ -26,6 +26,8 @@ export interface Recorder {
    * the receiver before anything refers to it.
    */
   frameElementId(win: unknown): number;
+  /** The node this recording sent with `id` (an agent's pointer names it); null if none is live. */
+  nodeById(id: number): Node | null;
 }
 
 /**
@@ -140,6 +142,9 @@ export function startRecorder({ rules, send, flushMs = 16, sliced = true }: Reco
         if (node && (node.nodeName === "IFRAME" || node.nodeName === "FRAME") && node.contentWindow === win) return isSensitiveField(node, rules) ? -1 : id;
       }
       return -1;
+    },
+    nodeById(id) {
+      return record.mirror.getNode(id) as Node | null;
     },
     stop() {
       pageState.stop();

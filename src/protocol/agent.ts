@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped } from "./common";
+import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, PointerTarget } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -17,6 +17,8 @@ export const AgentToServer = v.variant("t", [
   v.object({ t: v.literal("joinVisitor"), visitorId: VisitorId }),
   v.object({ t: v.literal("leave") }),
   v.object({ t: v.literal("endSession") }),
+  /** The agent's pointer over the view (sent at most every 50 ms while it moves). */
+  v.object({ t: v.literal("pointer"), target: PointerTarget }),
   Pong,
 ]);
 export type AgentToServer = v.InferOutput<typeof AgentToServer>;

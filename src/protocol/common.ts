@@ -42,6 +42,21 @@ export const RecordedEvent = v.looseObject({ type: v.pipe(v.number(), v.integer(
 export const Page = v.object({ url: Url, title: Title });
 export type Page = v.InferOutput<typeof Page>;
 
+/**
+ * Where the agent points on the visitor's page: a node of the recorded page (its rrweb id, which
+ * the visitor's recorder and the agent's replayer share) and a point in its box as fractions of
+ * its width and height, so it lands on the same spot of the same element in a viewport of another
+ * size. null: the agent's pointer left the view.
+ */
+export const PointerTarget = v.nullable(
+  v.object({
+    id: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    fx: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+    fy: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+  }),
+);
+export type PointerTarget = v.InferOutput<typeof PointerTarget>;
+
 export const Guests = v.object({
   t: v.literal("guests"),
   count: v.pipe(v.number(), v.integer(), v.minValue(0)),

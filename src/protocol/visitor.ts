@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId } from "./common";
+import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -67,6 +67,8 @@ export const ServerToVisitor = v.variant("t", [
   v.object({ t: v.literal("sessionResumed"), sessionKey: SessionKey, count: v.number(), agents: v.array(v.string()) }),
   Guests,
   v.object({ t: v.literal("snapshotRequest") }),
+  /** An agent's pointer, drawn on the shared page with their name. */
+  v.object({ t: v.literal("pointer"), agent: v.pipe(v.string(), v.maxLength(128)), target: PointerTarget }),
   SessionEnded,
   ErrorMessage,
   Ping,

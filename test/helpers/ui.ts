@@ -36,10 +36,13 @@ function cdp(page: Page): Promise<CDPSession> {
  * Run `fn` (source of a function taking the shadow root as `this` and one argument) inside
  * Glimpse's shadow root; null when there is no Glimpse UI on the page.
  */
-async function inUi<T>(page: Page, fn: string, arg?: unknown): Promise<T | null> {
+const inUi = <T>(page: Page, fn: string, arg?: unknown) => inShadow<T>(page, "glimpse-ui", fn, arg);
+
+/** The same, inside the closed shadow root of the element `host` (a Glimpse element of the page). */
+async function inShadow<T>(page: Page, host: string, fn: string, arg?: unknown): Promise<T | null> {
   const session = await cdp(page);
   const { root } = await session.send("DOM.getDocument", { depth: 1 });
-  const { nodeId } = await session.send("DOM.querySelector", { nodeId: root.nodeId, selector: "glimpse-ui" });
+  const { nodeId } = await session.send("DOM.querySelector", { nodeId: root.nodeId, selector: host });
   if (!nodeId) return null;
   const { node } = await session.send("DOM.describeNode", { nodeId, depth: 1, pierce: true });
   const shadow = node.shadowRoots?.[0];
@@ -57,6 +60,19 @@ async function inUi<T>(page: Page, fn: string, arg?: unknown): Promise<T | null>
     await session.send("Runtime.releaseObjectGroup", { objectGroup: "glimpse-ui" });
   }
 }
+
+/** The agents' pointers drawn on the page: each agent's name and where its arrow's tip is. */
+export const pointersShown = async (page: Page) =>
+  (await inShadow<{ agent: string; x: number; y: number; visible: boolean }[]>(
+    page,
+    "glimpse-pointers",
+    `function () {
+      return [...this.querySelectorAll(".pointer")].map((el) => {
+        const r = el.getBoundingClientRect();
+        return { agent: el.textContent, x: r.x, y: r.y, visible: getComputedStyle(el).visibility === "visible" };
+      });
+    }`,
+  )) ?? [];
 
 /** The shadow root's mode as the page would see it ("closed"), or null without a Glimpse UI. */
 export const uiMode = (page: Page) => inUi<string>(page, "function () { return this.mode; }");
