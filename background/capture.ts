@@ -7,7 +7,8 @@ import { CAPTURE_PORT, type BackgroundToCapture, type CaptureToBackground } from
 import { pack } from "~src/capture/chunks";
 import { FRAME_ID_SPAN, placeFrameEvent, type FramePlace } from "~src/capture/frames";
 import { collectUrls } from "~src/capture/urls";
-import type { PointerTarget, VisitorToServer } from "~src/protocol";
+import type { VisitorToServer } from "~src/protocol";
+import type { AgentMark } from "./connection";
 import { AssetCarrier } from "./assets";
 
 export interface CaptureDeps {
@@ -49,8 +50,8 @@ export class Capture {
   private readonly chunkPrefix = Date.now().toString(36);
 
   private readonly assets: AssetCarrier;
-  /** The visitor hid the agents' pointers (until the worker restarts or they show them again). */
-  pointersHidden = false;
+  /** The visitor hid the agents' pointers and highlights (until the worker restarts or they show them again). */
+  marksHidden = false;
 
   constructor(private readonly deps: CaptureDeps) {
     this.assets = new AssetCarrier({ send: deps.send });
@@ -102,15 +103,15 @@ export class Capture {
     return this.deps.maskSelectors(port.sender?.tab?.url ?? port.sender?.url ?? "");
   }
 
-  /** An agent's pointer, to the shared tab's top frame (whose recorder knows the node it names). */
-  pointer(agent: string, target: PointerTarget): void {
-    if (this.pointersHidden) return;
-    for (const [tabId, port] of this.ports) if (this.recording.has(tabId)) this.post(port, { t: "pointer", agent, target });
+  /** An agent's pointer or highlight, to the shared tab's top frame (whose recorder knows the node it names). */
+  mark(message: AgentMark): void {
+    if (this.marksHidden) return;
+    for (const [tabId, port] of this.ports) if (this.recording.has(tabId)) this.post(port, message);
   }
 
-  setPointersHidden(hidden: boolean): void {
-    this.pointersHidden = hidden;
-    if (hidden) for (const port of this.ports.values()) this.post(port, { t: "pointersOff" });
+  setMarksHidden(hidden: boolean): void {
+    this.marksHidden = hidden;
+    if (hidden) for (const port of this.ports.values()) this.post(port, { t: "marksOff" });
   }
 
   stop(tabId: number): void {

@@ -4,7 +4,9 @@
  * backoff policy from src/reconnect.ts. Presence has its own socket (background/presence.ts).
  */
 import type { Identity } from "~src/identity";
-import { PROTOCOL_VERSION, type PointerTarget, type VisitorToServer } from "~src/protocol";
+import { PROTOCOL_VERSION, type ServerToVisitor, type VisitorToServer } from "~src/protocol";
+
+export type AgentMark = Extract<ServerToVisitor, { t: "pointer" | "highlight" }>;
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "~src/reconnect";
 import type { VisitorEvent } from "~src/visitor/machine";
 import { openSocket, type VisitorSocket } from "./socket";
@@ -18,8 +20,8 @@ export interface ConnectionDeps {
   socketUrl: () => Promise<string>;
   groupId: () => Promise<string>;
   emit: (event: VisitorEvent) => void;
-  /** An agent's pointer moved (transient: not a state-machine event). */
-  pointer: (agent: string, target: PointerTarget) => void;
+  /** An agent's pointer moved or highlight changed (transient: not state-machine events). */
+  mark: (message: AgentMark) => void;
 }
 
 export class ServerConnection {
@@ -62,7 +64,8 @@ export class ServerConnection {
           case "snapshotRequest":
             return this.deps.emit({ type: "snapshotRequest" });
           case "pointer":
-            return this.deps.pointer(message.agent, message.target);
+          case "highlight":
+            return this.deps.mark(message);
           case "sessionEnded":
             return this.deps.emit({ type: "ended", reason: message.reason, now });
           case "error":

@@ -85,11 +85,12 @@ export class Controller {
         agents: [],
         connection: null,
         lastEnded: s.lastEnded,
-        pointersHidden: this.deps.capture.pointersHidden,
+        marksHidden: this.deps.capture.marksHidden,
+        paused: false,
       };
     }
     if (s.status === "starting") {
-      return { status: "starting", tabId: s.tabId, keyType: s.keyType, sessionKey: null, guests: 0, agents: [], connection: null, lastEnded: null, pointersHidden: this.deps.capture.pointersHidden };
+      return { status: "starting", tabId: s.tabId, keyType: s.keyType, sessionKey: null, guests: 0, agents: [], connection: null, lastEnded: null, marksHidden: this.deps.capture.marksHidden, paused: false };
     }
     return {
       status: "live",
@@ -101,7 +102,8 @@ export class Controller {
       agents: s.guests.agents,
       connection: s.connection,
       lastEnded: null,
-      pointersHidden: this.deps.capture.pointersHidden,
+      marksHidden: this.deps.capture.marksHidden,
+      paused: s.paused === true,
     };
   }
 

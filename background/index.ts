@@ -19,14 +19,15 @@ const connection = new ServerConnection({
   socketUrl,
   groupId,
   emit: (event) => void controller.dispatch(event),
-  pointer: (agent, target) => capture.pointer(agent, target),
+  mark: (message) => capture.mark(message),
 });
 
 const capture: Capture = new Capture({
   liveTab: async () => {
     await controller.settled();
     const state: VisitorState = controller.current;
-    return state.status === "live" ? { tabId: state.tabId, site: state.site, sessionKey: state.sessionKey, watched: state.guests.count > 0 } : null;
+    // Paused by the visitor: no recorder may connect until they resume.
+    return state.status === "live" && !state.paused ? { tabId: state.tabId, site: state.site, sessionKey: state.sessionKey, watched: state.guests.count > 0 } : null;
   },
   maskSelectors: async (url) => ruleFor(await loadSettings(), url)?.mask ?? [],
   send: (message) => connection.send(message),

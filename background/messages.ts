@@ -28,7 +28,7 @@ export interface MessageDeps {
   controller: Controller;
   capture: Capture;
   presence: Presence;
-  sendToAgents: (message: { t: "paused" }) => void;
+  sendToAgents: (message: { t: "paused"; reason: "left_site" }) => void;
   /** Tell every UI that something they show changed. */
   changed: () => void;
 }
@@ -69,9 +69,12 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
         const state = controller.current;
         const thisTab = tabId !== undefined && controller.view().tabId === tabId;
         if (thisTab && state.status === "live") {
-          // The shared tab loaded a page: resume capture on the same site, pause elsewhere.
-          if (sameSite(request.url, state.site)) void capture.inject(state.tabId);
-          else sendToAgents({ t: "paused" });
+          // The shared tab loaded a page: resume capture on the same site, pause elsewhere (unless
+          // the visitor paused sharing: then nothing is recorded on any page until they resume).
+          if (state.paused) {
+            // placeholder already shown to the agents
+          } else if (sameSite(request.url, state.site)) void capture.inject(state.tabId);
+          else sendToAgents({ t: "paused", reason: "left_site" });
         }
         // Every page load in every tab asks this: read each storage item once.
         const origin = httpOrigin(request.url);
@@ -112,8 +115,12 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
       case "dismissEnded":
         await controller.dispatch({ type: "dismiss" });
         return OK;
-      case "setPointersHidden":
-        capture.setPointersHidden(request.hidden);
+      case "pauseShare":
+      case "resumeShare":
+        await controller.dispatch({ type: request.type });
+        return OK;
+      case "setMarksHidden":
+        capture.setMarksHidden(request.hidden);
         changed();
         return OK;
       case "loadUi": {

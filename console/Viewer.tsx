@@ -20,15 +20,19 @@ export function Viewer({
   overlay,
   sessionKey,
   onPointer,
+  onHighlight,
 }: {
   register: (handle: ViewerHandle | null) => void;
   overlay: string | null;
   sessionKey: string;
   /** Where the agent points in the replayed page (throttled), null when the pointer leaves it. */
   onPointer: (target: PointerTarget) => void;
+  /** The node the agent clicked, to outline for the visitor; null (a click on the page's background) removes it. */
+  onHighlight: (id: number | null) => void;
 }) {
   const stage = useRef<HTMLDivElement>(null);
   const screen = useRef<HTMLDivElement>(null);
+  const outline = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const root = screen.current!;
@@ -76,10 +80,36 @@ export function Viewer({
     // iframe takes no pointer events: the stage hears the mouse and asks the replayed document).
     const pointing = new PointerThrottle(onPointer);
     const stageElement = stage.current!;
-    const onMove = (event: MouseEvent) => pointing.set(targetAt(replayer, event.clientX, event.clientY));
+    const onMove = (event: MouseEvent) => pointing.set(hitAt(replayer, event.clientX, event.clientY)?.target ?? null);
     const onLeave = () => pointing.set(null);
+    // A click highlights the element for the visitor, and outlines it here as the agent's feedback.
+    let highlighted: Element | null = null;
+    const showOutline = () => {
+      const box = highlighted?.isConnected ? highlighted.getBoundingClientRect() : null;
+      const element = outline.current!;
+      if (!box || !highlighted) return void (element.hidden = true);
+      const frame = replayer.iframe.getBoundingClientRect();
+      const scale = frame.width / replayer.iframe.offsetWidth;
+      const origin = stageElement.getBoundingClientRect();
+      Object.assign(element.style, {
+        left: `${frame.left - origin.left + box.left * scale}px`,
+        top: `${frame.top - origin.top + box.top * scale}px`,
+        width: `${box.width * scale}px`,
+        height: `${box.height * scale}px`,
+      });
+      element.hidden = false;
+    };
+    const outlineTimer = setInterval(showOutline, 250);
+    const onClick = (event: MouseEvent) => {
+      const hit = hitAt(replayer, event.clientX, event.clientY);
+      const background = !hit || hit.element === hit.element.ownerDocument.body || hit.element === hit.element.ownerDocument.documentElement;
+      highlighted = background ? null : hit.element;
+      onHighlight(background ? null : hit.target.id);
+      showOutline();
+    };
     stageElement.addEventListener("mousemove", onMove);
     stageElement.addEventListener("mouseleave", onLeave);
+    stageElement.addEventListener("click", onClick);
     register({
       add(events) {
         for (const event of events) replayer.addEvent(mapEventUrls({ ...(event as eventWithTime), timestamp: Date.now() }, toAsset));
@@ -88,8 +118,10 @@ export function Viewer({
     return () => {
       register(null);
       pointing.stop();
+      clearInterval(outlineTimer);
       stageElement.removeEventListener("mousemove", onMove);
       stageElement.removeEventListener("mouseleave", onLeave);
+      stageElement.removeEventListener("click", onClick);
       observer.disconnect();
       replayer.destroy();
     };
@@ -98,13 +130,14 @@ export function Viewer({
   return (
     <div class="stage" ref={stage}>
       <div class="screen" ref={screen} data-testid="agent-view" />
+      <div class="highlight" ref={outline} hidden data-testid="agent-highlight" />
       {overlay && <div class="overlay" role="status">{overlay}</div>}
     </div>
   );
 }
 
 /** The replayed element under a point of the agent's screen, and the point as fractions of its box. */
-function targetAt(replayer: Replayer, clientX: number, clientY: number): PointerTarget {
+function hitAt(replayer: Replayer, clientX: number, clientY: number): { element: Element; target: NonNullable<PointerTarget> } | null {
   const iframe = replayer.iframe;
   const doc = iframe.contentDocument;
   if (!doc || !iframe.offsetWidth) return null;
@@ -118,7 +151,7 @@ function targetAt(replayer: Replayer, clientX: number, clientY: number): Pointer
   if (id < 0) return null;
   const box = element.getBoundingClientRect();
   const fraction = (offset: number, size: number) => (size > 0 ? Math.min(1, Math.max(0, offset / size)) : 0);
-  return { id, fx: fraction(x - box.left, box.width), fy: fraction(y - box.top, box.height) };
+  return { element, target: { id, fx: fraction(x - box.left, box.width), fy: fraction(y - box.top, box.height) } };
 }
 
 /** At most one pointer message per 50 ms, the last position always sent. */

@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ServerToAgent } from "~src/protocol";
+import type { PauseReason, ServerToAgent } from "~src/protocol";
 import { Reassembler } from "~src/capture/chunks";
 import { backoffDelay } from "~src/reconnect";
 import { t } from "./t";
@@ -44,7 +44,8 @@ type Live = {
   sessionKey: string;
   page: { url: string; title: string } | null;
   visitorConnected: boolean;
-  paused: boolean;
+  /** Why the view shows a placeholder, while it does. */
+  paused: PauseReason | null;
   agents: string[];
   /** Resources the visitor's browser could not carry (placeholders in the view). */
   skipped: number;
@@ -138,7 +139,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           showLiveInAddress({ key: message.sessionKey, oneClick: liveOneClick.current }, watchedRef.current);
           setRequest(null);
           setNotice(null);
-          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: false, agents: [], skipped: 0 });
+          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: null, agents: [], skipped: 0 });
         case "frames":
           if (viewer.current) viewer.current.add(message.events);
           else pending.current.push(message.events);
@@ -151,9 +152,9 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           return;
         }
         case "page":
-          return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: false });
+          return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: null });
         case "paused":
-          return setLive((l) => l && { ...l, paused: true });
+          return setLive((l) => l && { ...l, paused: message.reason });
         case "assetSkipped":
           return setLive((l) => l && { ...l, skipped: l.skipped + 1 });
         case "visitorConnection":
@@ -205,6 +206,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   };
 
   const overlay = live && !live.visitorConnected ? t("overlayDropped")
+    : live?.paused === "visitor" ? t("overlayPausedByVisitor")
     : live?.paused ? t("overlayPaused")
     : null;
 
@@ -234,7 +236,9 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
           {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
-          <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} onPointer={(target) => socketRef.current?.send({ t: "pointer", target })} />
+          <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} onPointer={(target) => socketRef.current?.send({ t: "pointer", target })}
+            onHighlight={(id) => socketRef.current?.send({ t: "highlight", id })}
+          />
         </section>
       ) : page.view === "visitor" ? (
         <>

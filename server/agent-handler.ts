@@ -65,9 +65,12 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
       case "endSession":
         if (!current) return sendError(peer, "INVALID_STATE", "You are not in a session.");
         return hub.registry.end(current, "agent_ended");
+      // Transient: one sent as the session ends, or while the visitor reconnects, is dropped.
       case "pointer":
-        // Transient: one sent as the session ends, or while the visitor reconnects, is dropped.
         if (current?.visitor) send(current.visitor, { t: "pointer", agent: agent.username, target: message.target });
+        return;
+      case "highlight":
+        if (current?.visitor) send(current.visitor, { t: "highlight", agent: agent.username, id: message.id });
         return;
     }
   }

@@ -13,7 +13,7 @@ export function joinSession(hub: Hub, session: LiveSession, agent: Peer, usernam
     visitorConnected: session.visitor !== null,
   });
   hub.registry.join(session, agent, username);
-  if (session.paused) send(agent, { t: "paused" });
+  if (session.paused) send(agent, { t: "paused", reason: session.paused });
   // A late joiner needs a full snapshot to see anything at all.
   if (session.visitor) send(session.visitor, { t: "snapshotRequest" });
 }

@@ -8,7 +8,7 @@
  */
 import { randomInt as cryptoRandomInt } from "node:crypto";
 import { generateKey, type RandomInt } from "../src/keys";
-import type { EndReason, KeyType, Page } from "../src/protocol";
+import type { EndReason, KeyType, Page, PauseReason } from "../src/protocol";
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret, safeEqual } from "./passwords";
@@ -26,7 +26,8 @@ export interface LiveSession {
   agents: Map<Peer, string>;
   agentsSeen: Set<string>;
   page: Page | null;
-  paused: boolean;
+  /** The agents see a placeholder until the next page, and why; null while the page is shown. */
+  paused: PauseReason | null;
   /** Resources the visitor's extension carried for the agents' view (memory only). */
   assets: SessionAssets;
   auditId: number;
@@ -192,9 +193,10 @@ export class SessionRegistry {
     const username = session.agents.get(agent);
     this.byAgent.delete(agent);
     session.agents.delete(agent);
-    // Their pointer goes with them (unless the same agent is still in from another console).
+    // Their pointer and highlight go with them (unless the same agent is still in from another console).
     if (session.visitor && username && ![...session.agents.values()].includes(username)) {
       session.visitor.sendRaw(JSON.stringify({ t: "pointer", agent: username, target: null }));
+      session.visitor.sendRaw(JSON.stringify({ t: "highlight", agent: username, id: null }));
     }
     this.announceGuests(session);
   }
@@ -316,7 +318,7 @@ function liveSession(
     agents: new Map(),
     agentsSeen: new Set(fields.agentsSeen),
     page: null,
-    paused: false,
+    paused: null,
     assets: new SessionAssets(),
     auditId,
     allowedAgent,

@@ -174,11 +174,11 @@ class VisitorConnection implements Connection {
         return this.hub.registry.toAgents(session, raw);
       case "page":
         session.page = { url: message.url, title: message.title };
-        session.paused = false;
+        session.paused = null;
         return this.hub.registry.toAgents(session, JSON.stringify({ t: "page", url: message.url, title: message.title }));
       case "paused":
-        session.paused = true;
-        return this.hub.registry.toAgents(session, text);
+        session.paused = message.reason ?? "left_site";
+        return this.hub.registry.toAgents(session, JSON.stringify({ t: "paused", reason: session.paused }));
       case "asset": {
         const refused = session.assets.put(message);
         if (refused === "bad_piece") return sendError(this.peer, "BAD_MESSAGE", `The asset piece for ${message.url.slice(0, 200)} does not fit the pieces before it or its hash. It was dropped.`);

@@ -38,8 +38,11 @@ export const Request = v.variant("type", [
   /** From the consent frame (terms.html): which request it shows, and the visitor's answer. */
   v.object({ type: v.literal("termsShown") }),
   v.object({ type: v.literal("termsAnswer"), id: v.pipe(v.string(), v.maxLength(128)), status: TermsStatus }),
-  /** From the page UI: hide (or show again) the agents' pointers on the shared page. */
-  v.object({ type: v.literal("setPointersHidden"), hidden: v.boolean() }),
+  /** From the page UI or the popup: pause sharing (nothing recorded or sent, the agent sees a placeholder) and resume. */
+  v.object({ type: v.literal("pauseShare") }),
+  v.object({ type: v.literal("resumeShare") }),
+  /** From the page UI: hide (or show again) the agents' pointers and highlights on the shared page. */
+  v.object({ type: v.literal("setMarksHidden"), hidden: v.boolean() }),
   v.object({ type: v.literal("getSettings") }),
   v.object({ type: v.literal("saveSettings"), settings: Settings }),
 ]);
@@ -66,8 +69,10 @@ export interface SessionView {
   agents: string[];
   connection: "online" | "reconnecting" | null;
   lastEnded: Ended | null;
-  /** The visitor hid the agents' pointers on their page. */
-  pointersHidden: boolean;
+  /** The visitor hid the agents' pointers and highlights on their page. */
+  marksHidden: boolean;
+  /** The visitor paused sharing. */
+  paused: boolean;
 }
 
 export interface HistoryEntry {
@@ -99,7 +104,9 @@ export interface Responses {
   startShare: Result;
   stopShare: Result;
   dismissEnded: Result;
-  setPointersHidden: Result;
+  setMarksHidden: Result;
+  pauseShare: Result;
+  resumeShare: Result;
   getPopup: {
     session: SessionView;
     init: InitStatus;
@@ -156,8 +163,10 @@ export type BackgroundToCapture =
   | { t: "stop" }
   /** To the top frame: draw an agent's pointer (null target: remove it). */
   | { t: "pointer"; agent: string; target: PointerTarget }
-  /** To the top frame: remove every agent's pointer (the visitor hid them). */
-  | { t: "pointersOff" }
+  /** To the top frame: outline the node an agent highlights (null: remove it). */
+  | { t: "highlight"; agent: string; id: number | null }
+  /** To the top frame: remove every agent's pointer and highlight (the visitor hid them). */
+  | { t: "marksOff" }
   /** To a cross-origin frame: show your token to your parent frame's recorder. */
   | { t: "announce" };
 export { CAPTURE_PORT, KEEPALIVE_MS, PRESENCE_PORT } from "./ports";

@@ -9,7 +9,7 @@
  * that holds the iframe answers with the iframe's id.
  */
 import type { Recorder } from "~src/capture/recorder";
-import { Pointers } from "./pointers";
+import { AgentMarks } from "./marks";
 import type { BackgroundToCapture, CaptureToBackground } from "~src/messages";
 import { CAPTURE_PORT, KEEPALIVE_MS } from "~src/ports";
 
@@ -38,7 +38,7 @@ function readableParent(): boolean {
 
 function connect(attempt: number): void {
   let recorder: Recorder | null = null;
-  const pointers = new Pointers((id) => recorder?.nodeById(id) ?? null);
+  const marks = new AgentMarks((id) => recorder?.nodeById(id) ?? null);
   let starting = false;
   let stopped = false;
   let port: chrome.runtime.Port;
@@ -102,9 +102,11 @@ function connect(attempt: number): void {
     } else if (message.t === "snapshot") {
       recorder?.snapshot();
     } else if (message.t === "pointer" && !framed) {
-      pointers.show(message.agent, message.target);
-    } else if (message.t === "pointersOff") {
-      pointers.clear();
+      marks.pointer(message.agent, message.target);
+    } else if (message.t === "highlight" && !framed) {
+      marks.highlight(message.agent, message.id);
+    } else if (message.t === "marksOff") {
+      marks.clear();
     } else if (message.t === "announce" && framed) {
       // The recorder holding our iframe is in the parent, or above it when the parent is a
       // same-origin frame recorded with its own parent: every ancestor hears it, one answers.
@@ -114,7 +116,7 @@ function connect(attempt: number): void {
       }
     } else if (message.t === "stop") {
       stopped = true;
-      pointers.clear();
+      marks.clear();
       recorder?.stop();
       recorder = null;
       g.__glimpseCapture = false;
@@ -122,7 +124,7 @@ function connect(attempt: number): void {
   });
   port.onDisconnect.addListener(() => {
     clearInterval(keepalive);
-    pointers.clear();
+    marks.clear();
     listening.abort();
     recorder?.stop();
     recorder = null;

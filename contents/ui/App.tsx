@@ -66,7 +66,7 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
     const viewing = session.guests > 0;
     return (
       <section class="panel" aria-label={t("sharingThisTab")}>
-        <h2>{viewing ? t("sharingThisTab") : session.keyType === "visitor" ? t("startingOneClick") : t("shareReady")}</h2>
+        <h2>{session.paused ? t("sharingPaused") : viewing ? t("sharingThisTab") : session.keyType === "visitor" ? t("startingOneClick") : t("shareReady")}</h2>
         {session.sessionKey && !viewing && (
           <>
             <p class="muted">{t("readKey")}</p>
@@ -83,9 +83,15 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
         )}
         {session.connection === "reconnecting" && <p class="muted">{t("reconnecting")}</p>}
         <p class="muted">{t("maskedNote")}</p>
-        {viewing && (
-          <button class="plain wide" onClick={trusted(() => act({ type: "setPointersHidden", hidden: !session.pointersHidden }))}>
-            {session.pointersHidden ? t("showPointers") : t("hidePointers")}
+        {session.paused && <p class="muted" role="status">{t("pausedNote")}</p>}
+        {viewing && !session.paused && (
+          <button class="plain wide" onClick={trusted(() => act({ type: "setMarksHidden", hidden: !session.marksHidden }))}>
+            {session.marksHidden ? t("showMarks") : t("hideMarks")}
+          </button>
+        )}
+        {(viewing || session.paused) && (
+          <button class="plain wide" onClick={trusted(() => act({ type: session.paused ? "resumeShare" : "pauseShare" }))}>
+            {session.paused ? t("resumeSharing") : t("pauseSharing")}
           </button>
         )}
         <button class="stop" onClick={trusted(() => act({ type: "stopShare" }))}>{t("stopSharing")}</button>

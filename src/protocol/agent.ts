@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, PointerTarget } from "./common";
+import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, NodeId, PauseReason, PointerTarget } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -19,6 +19,8 @@ export const AgentToServer = v.variant("t", [
   v.object({ t: v.literal("endSession") }),
   /** The agent's pointer over the view (sent at most every 50 ms while it moves). */
   v.object({ t: v.literal("pointer"), target: PointerTarget }),
+  /** Outline this node of the page for the visitor (the agent clicked it in the view); null removes it. */
+  v.object({ t: v.literal("highlight"), id: NodeId }),
   Pong,
 ]);
 export type AgentToServer = v.InferOutput<typeof AgentToServer>;
@@ -34,7 +36,8 @@ export const ServerToAgent = v.variant("t", [
     visitorConnected: v.boolean(),
   }),
   v.object({ t: v.literal("page"), url: Page.entries.url, title: Page.entries.title }),
-  v.object({ t: v.literal("paused") }),
+  /** Until the next "page": the visitor's page is not shown, and why. */
+  v.object({ t: v.literal("paused"), reason: PauseReason }),
   v.object({ t: v.literal("visitorConnection"), connected: v.boolean() }),
   v.object({
     t: v.literal("visitorPresence"),

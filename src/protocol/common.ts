@@ -56,6 +56,12 @@ export const PointerTarget = v.nullable(
   }),
 );
 export type PointerTarget = v.InferOutput<typeof PointerTarget>;
+/** Why the agent's view is paused: the shared tab left the site, or the visitor paused sharing. */
+export const PauseReason = v.picklist(["left_site", "visitor"]);
+export type PauseReason = v.InferOutput<typeof PauseReason>;
+/** A node of the recorded page by its rrweb id; null for none. */
+export const NodeId = v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0)));
+export const AgentName = v.pipe(v.string(), v.maxLength(128));
 
 export const Guests = v.object({
   t: v.literal("guests"),

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget } from "./common";
+import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget, NodeId, AgentName, PauseReason } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -28,8 +28,11 @@ export const VisitorToServer = v.variant("t", [
   v.object({ t: v.literal("presence"), url: Page.entries.url, title: Page.entries.title, visible: v.boolean() }),
   /** Presence: the answer to a share request (the overlay is on screen / declined / accepted). */
   v.object({ t: v.literal("requestAnswer"), id: RequestId, status: TermsStatus }),
-  /** The visitor left the site where the session started: the agent sees a placeholder. */
-  v.object({ t: v.literal("paused") }),
+  /**
+   * The agent sees a placeholder: the shared tab left the site where the session started, or the
+   * visitor paused sharing (no reason: an older extension, which pauses only for the first).
+   */
+  v.object({ t: v.literal("paused"), reason: v.optional(PauseReason) }),
   Frames,
   Chunk,
   Asset,
@@ -68,7 +71,9 @@ export const ServerToVisitor = v.variant("t", [
   Guests,
   v.object({ t: v.literal("snapshotRequest") }),
   /** An agent's pointer, drawn on the shared page with their name. */
-  v.object({ t: v.literal("pointer"), agent: v.pipe(v.string(), v.maxLength(128)), target: PointerTarget }),
+  v.object({ t: v.literal("pointer"), agent: AgentName, target: PointerTarget }),
+  /** An agent's highlight: an outline around that node of the shared page, with their name. */
+  v.object({ t: v.literal("highlight"), agent: AgentName, id: NodeId }),
   SessionEnded,
   ErrorMessage,
   Ping,

@@ -35,6 +35,8 @@ export type VisitorState =
       /** Every agent who joined at some point, for the session history. */
       agentsSeen: string[];
       connection: "online" | "reconnecting";
+      /** The visitor paused sharing: nothing of the page is recorded or sent until they resume. */
+      paused?: boolean;
     };
 
 export const INITIAL_STATE: VisitorState = { status: "idle", lastEnded: null };
@@ -44,6 +46,8 @@ export type VisitorEvent =
   | { type: "stop"; now: number }
   /** The visitor closed the "session ended" notice. */
   | { type: "dismiss" }
+  | { type: "pauseShare" }
+  | { type: "resumeShare" }
   | { type: "tabClosed"; tabId: number; now: number }
   /** The socket is open and the server welcomed us. */
   | { type: "connected" }
@@ -183,11 +187,23 @@ function fromLive(state: Extract<VisitorState, { status: "live" }>, event: Visit
     case "resumed": {
       const agentsSeen = [...new Set([...state.agentsSeen, ...event.agents])];
       const next = { ...state, guests: { count: event.count, agents: event.agents }, agentsSeen, connection: "online" as const };
-      // Frames sent while the socket was down are lost: after a resume the agents need a new base.
-      return stay(next, event.type === "resumed" ? [{ type: "requestSnapshot", tabId: state.tabId }] : []);
+      // Frames sent while the socket was down are lost: after a resume the agents need a new base;
+      // while paused, the placeholder again (a restarted server does not remember it).
+      if (event.type !== "resumed") return stay(next);
+      return stay(next, [state.paused ? { type: "send", message: { t: "paused", reason: "visitor" } } : { type: "requestSnapshot", tabId: state.tabId }]);
     }
     case "snapshotRequest":
-      return stay(state, [{ type: "requestSnapshot", tabId: state.tabId }]);
+      return stay(state, state.paused ? [] : [{ type: "requestSnapshot", tabId: state.tabId }]);
+    case "pauseShare":
+      if (state.paused) return stay(state);
+      // The recorder stops: nothing more leaves the page, and the agents are told why they see none.
+      return stay({ ...state, paused: true }, [
+        { type: "stopCapture", tabId: state.tabId },
+        { type: "send", message: { t: "paused", reason: "visitor" } },
+      ]);
+    case "resumeShare":
+      // A new recorder: its page message takes the agents' placeholder away, its snapshot shows the page as it is now.
+      return state.paused ? stay({ ...state, paused: false }, [{ type: "startCapture", tabId: state.tabId }]) : stay(state);
     case "disconnected":
       return stay({ ...state, connection: "reconnecting" }, [{ type: "reconnect", resume }]);
     case "connected":

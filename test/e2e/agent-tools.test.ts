@@ -5,7 +5,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
-import { clickUi, pointersShown, uiHas } from "../helpers/ui";
+import { clickUi, marksShown, uiHas, waitForUiText } from "../helpers/ui";
 import { AGENT_PASSWORD, startWorld, stopWorld, type World } from "../helpers/world";
 
 let world: World;
@@ -37,7 +37,7 @@ async function pointOf(page: Page, selector: string, fx: number, fy: number) {
   return { x: box.x + box.width * fx, y: box.y + box.height * fy };
 }
 
-const names = async (page: Page) => (await pointersShown(page)).map((p) => p.agent).sort();
+const names = async (page: Page, kind: "pointer" | "highlight" = "pointer") => (await marksShown(page, kind)).map((p) => p.agent).sort();
 
 describe("the agent's pointer (Chromium)", () => {
   it("shows where each agent points, with their name, on the same spot of the visitor's differently sized page; the visitor can hide it; it goes with the agent", async () => {
@@ -47,13 +47,13 @@ describe("the agent's pointer (Chromium)", () => {
     const key = await shareAndReadKey(page);
     const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
-    expect(await pointersShown(page)).toEqual([]); // nothing before the agent points
+    expect(await marksShown(page, "pointer")).toEqual([]); // nothing before the agent points
 
     await pointAt(alice, "h1", 0.25, 0.5);
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual(["alice"]);
     const target = await pointOf(page, "h1", 0.25, 0.5);
     await expect.poll(async () => {
-      const [pointer] = await pointersShown(page);
+      const [pointer] = await marksShown(page, "pointer");
       return pointer!.visible && Math.abs(pointer!.x - target.x) < 4 && Math.abs(pointer!.y - target.y) < 4;
     }, { timeout: 10_000 }).toBe(true);
 
@@ -62,7 +62,7 @@ describe("the agent's pointer (Chromium)", () => {
     const scrolled = await pointOf(page, "h1", 0.25, 0.5);
     expect(scrolled.y).toBeLessThan(target.y - 40);
     await expect.poll(async () => {
-      const [pointer] = await pointersShown(page);
+      const [pointer] = await marksShown(page, "pointer");
       return Math.abs(pointer!.x - scrolled.x) < 4 && Math.abs(pointer!.y - scrolled.y) < 4;
     }, { timeout: 10_000 }).toBe(true);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -74,11 +74,11 @@ describe("the agent's pointer (Chromium)", () => {
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual(["alice", "bob"]);
 
     // The visitor hides them: gone at once, and the agents' moves no longer draw anything.
-    await clickUi(page, "Hide the agent's pointer");
+    await clickUi(page, "Hide the agent's pointer and highlights");
     await expect.poll(() => names(page), { timeout: 10_000 }).toEqual([]);
     await pointAt(alice, "h1", 0.5, 0.5);
     await pointAt(bob, "h1", 0.5, 0.5);
-    await clickUi(page, "Show the agent's pointer"); // a round trip through the background: the moves above were dropped by now
+    await clickUi(page, "Show the agent's pointer and highlights"); // a round trip through the background: the moves above were dropped by now
     expect(await names(page)).toEqual([]);
     await pointAt(alice, "h1", 0.75, 0.5);
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual(["alice"]);
@@ -90,12 +90,131 @@ describe("the agent's pointer (Chromium)", () => {
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual(["alice"]);
 
     // Never recorded back: the agent's view has no pointer element of Glimpse's.
-    expect(await replayed(alice, "return doc.querySelectorAll('glimpse-pointers *').length")).toBe(0);
+    expect(await replayed(alice, "return doc.querySelectorAll('glimpse-marks *').length")).toBe(0);
     expect(await uiHas(page, "An agent is viewing")).toBe(true);
     await clickUi(page, "Stop sharing");
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual([]);
     await alice.close();
     await bob.close();
+    await page.close();
+  });
+});
+
+/** The agent clicks the replayed `selector` (its middle). */
+async function clickAt(agent: Page, selector: string) {
+  await pointAt(agent, selector, 0.5, 0.5);
+  await agent.mouse.down();
+  await agent.mouse.up();
+}
+
+/** The agent clicks a point of the replayed page where only its background is (body or html). */
+async function clickBackground(agent: Page) {
+  const at = await agent.evaluate(() => {
+    const iframe = document.querySelector("[data-testid=agent-view] iframe") as HTMLIFrameElement;
+    const doc = iframe.contentDocument!;
+    const frame = iframe.getBoundingClientRect();
+    const scale = frame.width / iframe.offsetWidth;
+    for (let y = iframe.offsetHeight - 5; y > 0; y -= 10) {
+      for (let x = 5; x < iframe.offsetWidth; x += 10) {
+        const hit = doc.elementFromPoint(x, y);
+        if (hit === doc.body || hit === doc.documentElement) return { x: frame.left + x * scale, y: frame.top + y * scale };
+      }
+    }
+    return null;
+  });
+  expect(at).not.toBeNull();
+  await agent.mouse.click(at!.x, at!.y);
+}
+
+describe("the agent's highlight (Chromium)", () => {
+  it("outlines the element the agent clicks, follows it as the page reflows, moves to the next one, leaves the page working under it, and goes with the agent", async () => {
+    const page = await world.visitor.context.newPage();
+    await page.goto(`${world.server.url}/demo/index.html`);
+    await page.evaluate(() => localStorage.removeItem("glimpse-demo-cart"));
+    const key = await shareAndReadKey(page);
+    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+
+    const around = async (selector: string) => {
+      const box = (await page.locator(selector).first().boundingBox())!;
+      const [mark] = await marksShown(page, "highlight");
+      return Boolean(mark?.visible) && Math.abs(mark!.x - (box.x - 4)) < 3 && Math.abs(mark!.y - (box.y - 4)) < 3 && Math.abs(mark!.width - (box.width + 8)) < 3 && Math.abs(mark!.height - (box.height + 8)) < 3;
+    };
+    await clickAt(alice, ".card");
+    await expect.poll(() => names(page, "highlight"), { timeout: 15_000 }).toEqual(["alice"]);
+    await expect.poll(() => around(".card"), { timeout: 10_000 }).toBe(true);
+    expect(await alice.getByTestId("agent-highlight").isVisible()).toBe(true); // the agent sees what they marked
+
+    // The page reflows (no scroll): the outline follows the card down.
+    await page.evaluate(() => document.querySelector(".products")!.insertAdjacentHTML("beforebegin", '<div style="height:120px">Sale!</div>'));
+    await expect.poll(() => around(".card"), { timeout: 10_000 }).toBe(true);
+
+    // Under the outline the page works as before: the visitor adds the highlighted lamp to the cart.
+    await page.locator(".card [data-add-to-cart]").first().click();
+    await expect.poll(() => page.evaluate(() => localStorage.getItem("glimpse-demo-cart"))).toBe('["Terracotta lamp"]');
+
+    // The visitor's Hide takes highlights away too.
+    await clickUi(page, "Hide the agent's pointer and highlights");
+    await expect.poll(() => names(page, "highlight"), { timeout: 10_000 }).toEqual([]);
+    await clickUi(page, "Show the agent's pointer and highlights");
+
+    // One highlight per agent: the next click moves it.
+    await clickAt(alice, "h1");
+    await expect.poll(() => around("h1"), { timeout: 10_000 }).toBe(true);
+    expect(await names(page, "highlight")).toEqual(["alice"]);
+
+    // A click on the page's background takes it away, on both sides.
+    await clickBackground(alice);
+    await expect.poll(() => names(page, "highlight"), { timeout: 15_000 }).toEqual([]);
+    expect(await alice.getByTestId("agent-highlight").isVisible()).toBe(false);
+
+    await clickAt(alice, ".card");
+    await expect.poll(() => names(page, "highlight"), { timeout: 15_000 }).toEqual(["alice"]);
+    await alice.getByRole("button", { name: "Leave" }).click();
+    await expect.poll(() => names(page, "highlight"), { timeout: 15_000 }).toEqual([]);
+    await clickUi(page, "Stop sharing");
+    await alice.close();
+    await page.close();
+  });
+});
+
+describe("pause (Chromium)", () => {
+  it("the visitor pauses: the agent is told, nothing of the page is sent (typing, another page) until Resume, then the agent sees the page as it is now", async () => {
+    const page = await world.visitor.context.newPage();
+    await page.goto(`${world.server.url}/demo/index.html`);
+    const key = await shareAndReadKey(page);
+    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    const overlay = () => alice.locator(".stage .overlay").textContent({ timeout: 1_000 }).catch(() => null);
+
+    await clickUi(page, "Pause sharing");
+    await expect.poll(overlay, { timeout: 15_000 }).toBe("The visitor paused sharing. The view resumes when they continue.");
+    expect(await uiHas(page, "Sharing paused")).toBe(true);
+    const pausedAt = world.server.inbound.length;
+
+    // While paused: the visitor types and goes to another page of the site. Nothing of it leaves.
+    await page.locator("#search").fill("private while paused");
+    await page.locator("header a[href='cart.html']").click();
+    await page.waitForURL(/cart\.html/);
+    await waitForUiText(page, "Sharing paused");
+    expect(await overlay()).toBe("The visitor paused sharing. The view resumes when they continue.");
+
+    await clickUi(page, "Resume sharing");
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Your cart");
+    await expect.poll(overlay, { timeout: 10_000 }).toBe(null);
+    // Between the pause and the resumed recorder's first message, the extension sent no page content.
+    const during = world.server.inbound.slice(pausedAt);
+    const resumedAt = during.findIndex((text) => JSON.parse(text).t === "page");
+    expect(resumedAt).toBeGreaterThanOrEqual(0);
+    expect(during.slice(0, resumedAt).map((text) => JSON.parse(text).t)).toEqual([]);
+    expect(world.server.inbound.some((text) => text.includes("private while paused"))).toBe(false);
+
+    // Live again: the visitor's next change reaches the agent.
+    await page.evaluate(() => { document.querySelector("h1")!.textContent = "Cart, live again"; });
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Cart, live again");
+    expect(await uiHas(page, "Sharing paused")).toBe(false);
+    await clickUi(page, "Stop sharing");
+    await alice.close();
     await page.close();
   });
 });

@@ -61,17 +61,28 @@ async function inShadow<T>(page: Page, host: string, fn: string, arg?: unknown):
   }
 }
 
-/** The agents' pointers drawn on the page: each agent's name and where its arrow's tip is. */
-export const pointersShown = async (page: Page) =>
-  (await inShadow<{ agent: string; x: number; y: number; visible: boolean }[]>(
+export interface MarkShown {
+  agent: string;
+  /** A pointer's tip, or a highlight's outer box. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  visible: boolean;
+}
+
+/** What agents show on the page (pointers or highlights): each agent's name and where it is drawn. */
+export const marksShown = async (page: Page, kind: "pointer" | "highlight") =>
+  (await inShadow<MarkShown[]>(
     page,
-    "glimpse-pointers",
-    `function () {
-      return [...this.querySelectorAll(".pointer")].map((el) => {
+    "glimpse-marks",
+    `function (kind) {
+      return [...this.querySelectorAll("." + kind)].map((el) => {
         const r = el.getBoundingClientRect();
-        return { agent: el.textContent, x: r.x, y: r.y, visible: getComputedStyle(el).visibility === "visible" };
+        return { agent: el.textContent, x: r.x, y: r.y, width: r.width, height: r.height, visible: getComputedStyle(el).visibility === "visible" };
       });
     }`,
+    kind,
   )) ?? [];
 
 /** The shadow root's mode as the page would see it ("closed"), or null without a Glimpse UI. */

@@ -20,30 +20,37 @@ async function watched() {
   clients.push(v, a);
   a.send({ t: "join", key });
   await a.next("joined");
-  return { v, a };
+  return { v, a, key };
 }
 
-describe("the agent's pointer", () => {
-  it("reaches the visitor with the agent's name, and a null target when the agent leaves", async () => {
+describe("the agent's pointer and highlight", () => {
+  it("reach the visitor with the agent's name, and are withdrawn when the agent leaves", async () => {
     const { v, a } = await watched();
     a.send({ t: "pointer", target: { id: 12, fx: 0.25, fy: 1 } });
     expect(await v.next("pointer")).toEqual({ t: "pointer", agent: "alice", target: { id: 12, fx: 0.25, fy: 1 } });
+    a.send({ t: "highlight", id: 40 });
+    expect(await v.next("highlight")).toEqual({ t: "highlight", agent: "alice", id: 40 });
     a.send({ t: "leave" });
     expect(await v.next("pointer")).toEqual({ t: "pointer", agent: "alice", target: null });
+    expect(await v.next("highlight")).toEqual({ t: "highlight", agent: "alice", id: null });
   });
 
-  it("refuses a target outside the element's box or without a node id (BAD_MESSAGE), and relays nothing", async () => {
+  it("refuse a target outside the element's box or without a node id (BAD_MESSAGE), and relay nothing", async () => {
     const { v, a } = await watched();
     for (const target of [{ id: 12, fx: 1.5, fy: 0 }, { id: -1, fx: 0, fy: 0 }, { fx: 0, fy: 0 }]) {
       a.send({ t: "pointer", target });
       expect(await a.next("error")).toMatchObject({ code: "BAD_MESSAGE" });
     }
+    for (const id of [-3, 1.5, "12"]) {
+      a.send({ t: "highlight", id });
+      expect(await a.next("error")).toMatchObject({ code: "BAD_MESSAGE" });
+    }
     a.send({ t: "pointer", target: null });
     expect(await v.next("pointer")).toEqual({ t: "pointer", agent: "alice", target: null });
-    expect(v.received.filter((m) => m.t === "pointer")).toEqual([]);
+    expect(v.received.filter((m) => m.t === "pointer" || m.t === "highlight")).toEqual([]);
   });
 
-  it("is dropped quietly from an agent in no session (one sent as a session ends is no error)", async () => {
+  it("are dropped quietly from an agent in no session (one sent as a session ends is no error)", async () => {
     server = await startServer();
     server.addGroup("demo");
     await server.addAgent("demo", "alice", PW);
@@ -52,5 +59,32 @@ describe("the agent's pointer", () => {
     a.send({ t: "pointer", target: null });
     a.send({ t: "join", key: "000000" });
     expect(await a.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" }); // the first error is the join's
+  });
+});
+
+describe("pause", () => {
+  it("tells the agents why they see no page, a late joiner too, until the next page", async () => {
+    const { v, a, key } = await watched();
+    await server.addAgent("demo", "bob", PW);
+    v.send({ t: "paused", reason: "visitor" });
+    expect(await a.next("paused")).toEqual({ t: "paused", reason: "visitor" });
+    const b = await agent(server, "bob", PW);
+    clients.push(b);
+    b.send({ t: "join", key });
+    await b.next("joined");
+    expect(await b.next("paused")).toEqual({ t: "paused", reason: "visitor" });
+    // An older extension says only "paused" when the tab leaves the site.
+    v.send({ t: "paused" });
+    expect(await a.next("paused")).toEqual({ t: "paused", reason: "left_site" });
+    expect(await b.next("paused")).toEqual({ t: "paused", reason: "left_site" });
+    // The next page takes the placeholder away, for agents who join later too.
+    v.send({ t: "page", url: "https://shop.test/cart", title: "Cart" });
+    await a.next("page");
+    b.send({ t: "leave" });
+    b.send({ t: "join", key });
+    expect(await b.next("joined", (m) => m.page !== null)).toMatchObject({ page: { url: "https://shop.test/cart" } });
+    b.send({ t: "highlight", id: -1 }); // answered with an error: everything the join sent has arrived before it
+    await b.next("error");
+    expect(b.received.filter((m) => m.t === "paused")).toEqual([]);
   });
 });

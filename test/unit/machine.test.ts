@@ -97,6 +97,35 @@ describe("visitor state machine", () => {
     expect(transition(ended, { type: "dismiss" }).state).toEqual(INITIAL_STATE);
   });
 
+  it("pauses: the recorder stops and the agents are told the visitor paused; resume starts a new recorder", () => {
+    const paused = transition(watched, { type: "pauseShare" });
+    expect(paused.state).toMatchObject({ status: "live", paused: true });
+    expect(paused.effects).toEqual([
+      { type: "stopCapture", tabId: 7 },
+      { type: "send", message: { t: "paused", reason: "visitor" } },
+    ]);
+    // A second click, or a late joiner's snapshot request, records nothing while paused.
+    expect(transition(paused.state, { type: "pauseShare" }).effects).toEqual([]);
+    expect(transition(paused.state, { type: "snapshotRequest" }).effects).toEqual([]);
+    const resumed = transition(paused.state, { type: "resumeShare" });
+    expect(resumed.state).toMatchObject({ status: "live", paused: false });
+    expect(resumed.effects).toEqual([{ type: "startCapture", tabId: 7 }]);
+    expect(transition(resumed.state, { type: "resumeShare" }).effects).toEqual([]);
+  });
+
+  it("a reconnect while paused tells the server again instead of sending the page", () => {
+    const paused = transition(watched, { type: "pauseShare" }).state;
+    const dropped = transition(paused, { type: "disconnected", now }).state;
+    const back = transition(dropped, { type: "resumed", count: 1, agents: ["alice"] });
+    expect(back.state).toMatchObject({ paused: true, connection: "online" });
+    expect(back.effects).toEqual([{ type: "send", message: { t: "paused", reason: "visitor" } }]);
+  });
+
+  it("pause and resume mean nothing without a live session", () => {
+    expect(transition(INITIAL_STATE, { type: "pauseShare" }).state).toEqual(INITIAL_STATE);
+    expect(transition(starting, { type: "resumeShare" }).state).toEqual(starting);
+  });
+
   it("survives a restart mid-session: the persisted state is plain data", () => {
     const restored = JSON.parse(JSON.stringify(watched)) as VisitorState;
     expect(transition(restored, { type: "snapshotRequest" }).effects).toEqual([{ type: "requestSnapshot", tabId: 7 }]);
