@@ -12,11 +12,13 @@ import { VisitorRecord, type Presence, type ShareRequest } from "./VisitorRecord
 /**
  * `#/visitor/<id>` is the visitor record (what a CRM links to); anything else is join-by-key.
  * While a session is live the address names it (`#/visitor/<id>/live`, `#/session/<key>`), so a
- * reloaded console rejoins it.
+ * reloaded console rejoins it. `#/invite/<token>` is a colleague's invitation into their session.
  */
-type Route = { view: "key"; live: string | null } | { view: "visitor"; visitorId: string | null; live: boolean };
+type Route = { view: "key"; live: string | null } | { view: "visitor"; visitorId: string | null; live: boolean } | { view: "invite"; token: string };
 
 function route(): Route {
+  const invite = /^#\/invite\/([A-Za-z0-9_-]{1,128})$/.exec(location.hash);
+  if (invite) return { view: "invite", token: invite[1]! };
   const session = /^#\/session\/(\d+)$/.exec(location.hash);
   if (session) return { view: "key", live: session[1]! };
   const match = /^#\/visitor(?:\/([^/]+))?(\/live)?$/.exec(location.hash);
@@ -49,6 +51,8 @@ type Live = {
   agents: string[];
   /** Resources the visitor's browser could not carry (placeholders in the view). */
   skipped: number;
+  /** The last invitation link this agent made, while it can be used. */
+  invite: { link: string; expiresAt: number } | null;
 };
 
 function App() {
@@ -96,7 +100,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   const page = useRoute();
   // A reloaded console picks up the session its address names (rejoined on welcome).
   const initial = useRef(route()).current;
-  const liveKey = useRef<string | null>(initial.view === "key" ? initial.live : initial.live ? initial.visitorId : null);
+  const liveKey = useRef<string | null>(initial.view === "key" ? initial.live : initial.view === "visitor" && initial.live ? initial.visitorId : null);
   const liveOneClick = useRef(initial.view === "visitor" && initial.live);
   const watched = page.view === "visitor" ? page.visitorId : null;
   const watchedRef = useRef<string | null>(null);
@@ -104,6 +108,15 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   const [presence, setPresence] = useState<Presence | null>(null);
   const [request, setRequest] = useState<ShareRequest | null>(null);
   const [recordError, setRecordError] = useState<string | null>(null);
+
+  // An invitation link (opened, or pasted into the address bar): join once the socket is up.
+  const inviteToken = page.view === "invite" ? page.token : null;
+  useEffect(() => {
+    if (!inviteToken || !connected) return;
+    setNotice(null);
+    pending.current = [];
+    socketRef.current?.send({ t: "joinInvite", token: inviteToken });
+  }, [inviteToken, connected]);
 
   // Follow the visitor on the record page: presence updates live while it is open.
   useEffect(() => {
@@ -139,7 +152,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           showLiveInAddress({ key: message.sessionKey, oneClick: liveOneClick.current }, watchedRef.current);
           setRequest(null);
           setNotice(null);
-          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: null, agents: [], skipped: 0 });
+          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: null, agents: [], skipped: 0, invite: null });
         case "frames":
           if (viewer.current) viewer.current.add(message.events);
           else pending.current.push(message.events);
@@ -153,6 +166,10 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         }
         case "page":
           return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: null });
+        case "invited": {
+          const link = `${location.origin}${location.pathname}#/invite/${message.token}`;
+          return setLive((l) => l && { ...l, invite: { link, expiresAt: message.expiresAt } });
+        }
         case "paused":
           return setLive((l) => l && { ...l, paused: message.reason });
         case "assetSkipped":
@@ -171,6 +188,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           if (message.code === "VISITOR_OFFLINE" || message.code === "REQUEST_PENDING" || message.code === "REQUEST_NOT_FOUND") {
             return setRecordError(message.message || t(`error_${message.code}`));
           }
+          if (message.code === "INVITE_INVALID") showLiveInAddress(null, null);
           if (liveKey.current && (message.code === "KEY_NOT_FOUND" || message.code === "KEY_EXPIRED")) {
             // The session we were rejoining is gone.
             liveKey.current = null;
@@ -233,8 +251,10 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <span data-testid="visitor-connection"><span class={`dot ${live.visitorConnected ? "on" : "off"}`} />{live.visitorConnected ? t("visitorConnected") : t("visitorReconnecting")}</span>
             <span data-testid="agents">{t("agents", { names: live.agents.join(", ") || agent.username })}</span>
             <button class="plain" onClick={() => { liveKey.current = null; showLiveInAddress(null, watched); socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
+            <button class="plain" onClick={() => socketRef.current?.send({ t: "invite" })}>{t("invite")}</button>
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
+          {live.invite && <InviteLink link={live.invite.link} onClose={() => setLive((l) => l && { ...l, invite: null })} />}
           {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
           <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} onPointer={(target) => socketRef.current?.send({ t: "pointer", target })}
             onHighlight={(id) => socketRef.current?.send({ t: "highlight", id })}
@@ -264,6 +284,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         <main>
           <form class="card" onSubmit={join}>
             <h2>{t("joinTitle")}</h2>
+            {page.view === "invite" && <p class="muted" role="status">{t("joiningInvite")}</p>}
             <p>{t("joinHelp")}</p>
             <label for="key">{t("sessionKey")}</label>
             <input id="key" class="key" inputMode="numeric" autocomplete="off" value={key} onInput={(e) => setKey(e.currentTarget.value)} required />
@@ -273,6 +294,20 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         </main>
       )}
     </>
+  );
+}
+
+/** The link a colleague opens to join this session, to copy and send. */
+function InviteLink({ link, onClose }: { link: string; onClose: () => void }) {
+  const [copied, setCopied] = useState(false);
+  const copy = () => void navigator.clipboard?.writeText(link).then(() => setCopied(true), () => setCopied(false));
+  return (
+    <div class="info banner invite" role="status">
+      <span>{t("inviteNote")}</span>
+      <input readOnly value={link} data-testid="invite-link" onFocus={(e) => e.currentTarget.select()} />
+      <button class="plain" onClick={copy}>{copied ? t("copied") : t("copyLink")}</button>
+      <button class="plain" aria-label={t("close")} onClick={onClose}>×</button>
+    </div>
   );
 }
 

@@ -118,6 +118,8 @@ function announce(before: SessionView, after: SessionView, thisTab: boolean, was
     postToPage({ glimpse: 1, event: "ConnectedToSession", sessionKey: after.sessionKey, oneClick: after.keyType === "visitor" });
   }
   if (thisTab && after.status === "live" && before.guests !== after.guests) postToPage({ glimpse: 1, event: "GuestCountChange", count: after.guests });
+  if (thisTab && after.status === "live" && before.agents.join("\n") !== after.agents.join("\n")) postToPage({ glimpse: 1, event: "Agents", agents: after.agents });
+  if (thisTab && after.status === "live" && before.paused !== after.paused) postToPage({ glimpse: 1, event: "SharingPaused", paused: after.paused });
   if (thisTab && before.status === "live" && after.status === "idle") {
     postToPage({ glimpse: 1, event: "SessionEnded", reason: after.lastEnded?.reason ?? "visitor_stopped" });
   }

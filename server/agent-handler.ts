@@ -2,6 +2,7 @@
 import { normalizeKey } from "../src/keys";
 import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
+import { MAX_OPEN_INVITES } from "./invites";
 import { joinSession } from "./join";
 import { requestMessage } from "./request-events";
 import { retryMessage } from "./limits";
@@ -54,10 +55,24 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
         return;
       case "joinVisitor": {
         const found = hub.registry.lookup(group, message.visitorId, "visitor");
-        if (!("session" in found) || found.session.allowedAgent !== agent.username) {
+        // The agent whose request started it, and anyone who has been in it (a colleague invited in).
+        if (!("session" in found) || (found.session.allowedAgent !== agent.username && !found.session.agentsSeen.has(agent.username))) {
           return sendError(peer, "KEY_NOT_FOUND", "You have no live session with this visitor (it ended, or another agent's request started it).");
         }
         return joinSession(hub, found.session, peer, agent.username);
+      }
+      case "invite": {
+        if (!current) return sendError(peer, "INVALID_STATE", "Join a session first: an invitation brings a colleague into your session.");
+        const invite = hub.invites.create(current, agent.username);
+        if (!invite) return sendError(peer, "RATE_LIMITED", `This session has ${MAX_OPEN_INVITES} unused invitations. Wait until they are used or expire.`);
+        return send(peer, { t: "invited", ...invite });
+      }
+      case "joinInvite": {
+        const invite = hub.invites.redeem(group, message.token);
+        // Its session may have ended since (the registry no longer has that very session).
+        const live = invite && hub.registry.lookup(group, invite.session.key, invite.session.keyType);
+        if (!live || !("session" in live) || live.session !== invite.session) return sendError(peer, "INVITE_INVALID");
+        return joinSession(hub, invite.session, peer, agent.username);
       }
       case "leave":
         if (!current) return sendError(peer, "INVALID_STATE", "You are not in a session.");

@@ -21,6 +21,7 @@ import type { Hub } from "./hub";
 import { signVisitorToken } from "./identity";
 import { requestChanged } from "./request-events";
 import { ShareRequests } from "./requests";
+import { Invites } from "./invites";
 import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
 import { SessionRegistry } from "./sessions";
@@ -117,7 +118,7 @@ export async function buildApp(options: AppOptions = {}) {
     },
     { processMetrics: config.metricsToken !== "" },
   );
-  const hub: Hub = { store, registry, presence, requests, limits, agentSockets, config, metrics, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  const hub: Hub = { store, registry, presence, requests, invites: new Invites(), limits, agentSockets, config, metrics, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
   let draining = false;
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;

@@ -1,5 +1,6 @@
 import type { AgentSockets } from "./agent-sockets";
 import type { ServerConfig } from "./config";
+import type { Invites } from "./invites";
 import type { Limits } from "./limits";
 import type { Metrics } from "./metrics";
 import type { PresenceRegistry } from "./presence";
@@ -13,6 +14,7 @@ export interface Hub {
   registry: SessionRegistry;
   presence: PresenceRegistry;
   requests: ShareRequests;
+  invites: Invites;
   limits: Limits;
   agentSockets: AgentSockets;
   config: ServerConfig;

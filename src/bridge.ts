@@ -48,6 +48,10 @@ export type BridgeEvent =
   | { glimpse: 1; event: "VisitorInitialized"; visitorId: string | null }
   | { glimpse: 1; event: "ConnectedToSession"; sessionKey: string | null; oneClick: boolean }
   | { glimpse: 1; event: "GuestCountChange"; count: number }
+  /** Who is viewing now (Glance's `agents`), in the order they joined. */
+  | { glimpse: 1; event: "Agents"; agents: string[] }
+  /** The visitor paused sharing (true) or resumed it (false). */
+  | { glimpse: 1; event: "SharingPaused"; paused: boolean }
   | { glimpse: 1; event: "SessionEnded"; reason: string }
   | { glimpse: 1; event: "PresenceConnected" | "PresenceDisconnected" | "PresenceBlur" | "PresenceShowTerms" }
   | { glimpse: 1; event: "InvalidParameter"; message: string };

@@ -34,6 +34,7 @@ export const ERRORS = {
   ORIGIN_REQUIRED: "Visitor connections must come from the Glimpse extension (the request had no Origin header).",
   HOST_NOT_ALLOWED: "This server does not answer to that host name. Use the address your administrator gave you.",
   BUDGET_EXCEEDED: "This connection kept the server busier than one client may (too much or too deeply nested data); it was closed. Reload the page to reconnect.",
+  INVITE_INVALID: "This invitation link cannot be used: it was used already, it expired (links last 10 minutes), its session has ended, or it is for another group. Ask your colleague for a new link.",
   NOT_READY: "This server node is not taking new clients (it is draining or cannot reach its database). Clients retry; behind a load balancer they reach another node.",
   INTERNAL: "Something went wrong on the server. Try again; if it persists, tell your administrator.",
 } as const;

@@ -13,8 +13,12 @@ export const AgentToServer = v.variant("t", [
   v.object({ t: v.literal("requestShare"), visitorId: VisitorId }),
   /** Withdraw this agent's open request (the overlay disappears from the visitor's tab). */
   v.object({ t: v.literal("cancelRequest"), visitorId: VisitorId }),
-  /** Rejoin the visitor's live one-click session (after a reload or reconnect); only its agent may. */
+  /** Rejoin the visitor's live one-click session (after a reload or reconnect); only agents who were in it may. */
   v.object({ t: v.literal("joinVisitor"), visitorId: VisitorId }),
+  /** A link for a colleague of the same group into this agent's session (answered with "invited"). */
+  v.object({ t: v.literal("invite") }),
+  /** Join the session an invitation link names (the token from the link). */
+  v.object({ t: v.literal("joinInvite"), token: v.pipe(v.string(), v.maxLength(128)) }),
   v.object({ t: v.literal("leave") }),
   v.object({ t: v.literal("endSession") }),
   /** The agent's pointer over the view (sent at most every 50 ms while it moves). */
@@ -36,6 +40,8 @@ export const ServerToAgent = v.variant("t", [
     visitorConnected: v.boolean(),
   }),
   v.object({ t: v.literal("page"), url: Page.entries.url, title: Page.entries.title }),
+  /** An invitation into the agent's session: good once, until expiresAt, while the session lives. */
+  v.object({ t: v.literal("invited"), token: v.string(), expiresAt: v.number() }),
   /** Until the next "page": the visitor's page is not shown, and why. */
   v.object({ t: v.literal("paused"), reason: PauseReason }),
   v.object({ t: v.literal("visitorConnection"), connected: v.boolean() }),

@@ -218,3 +218,65 @@ describe("pause (Chromium)", () => {
     await page.close();
   });
 });
+
+describe("a colleague invited, and what the site hears (Chromium)", () => {
+  it("the agent invites a colleague by link (who signs in and lands in the session); the visitor's panel lists both; the page bridge reports agents, guests and pause", async () => {
+    const page = await world.visitor.context.newPage();
+    await page.goto(`${world.server.url}/demo/index.html`);
+    // The site listens to Glimpse's events (after speaking to the bridge once).
+    await page.evaluate(() => {
+      const w = window as unknown as { glimpseEvents: Record<string, unknown>[] };
+      w.glimpseEvents = [];
+      window.addEventListener("message", (event) => {
+        if (event.source === window && event.data?.glimpse === 1 && event.data.event) w.glimpseEvents.push(event.data);
+      });
+      window.postMessage({ glimpse: 1, type: "getState" }, location.origin);
+    });
+    const events = () => page.evaluate(() => (window as unknown as { glimpseEvents: { event: string }[] }).glimpseEvents);
+    const named = async (name: string) => (await events()).filter((e) => e.event === name).map(({ event: _, ...rest }) => rest);
+    await expect.poll(() => named("VisitorInitialized"), { timeout: 15_000 }).toHaveLength(1);
+
+    const key = await shareAndReadKey(page);
+    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+
+    await alice.getByRole("button", { name: "Invite a colleague" }).click();
+    const link = await alice.getByTestId("invite-link").inputValue();
+    expect(link).toMatch(new RegExp(`^${world.server.url}/console/#/invite/[A-Za-z0-9_-]{43}$`));
+
+    // bob is not signed in: the link asks him to, then takes him into the session.
+    const bob = await (await world.agent!.browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    await bob.goto(link);
+    await bob.getByLabel("Username").fill("bob");
+    await bob.getByLabel("Password").fill(AGENT_PASSWORD);
+    await bob.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+    expect(bob.url()).toBe(`${world.server.url}/console/#/session/${key}`); // a reload rejoins, as for any session
+    await expect.poll(() => alice.getByTestId("agents").textContent(), { timeout: 10_000 }).toBe("Agents: alice, bob");
+    await waitForUiText(page, "alice, bob");
+
+    // The link was good once: opened again (here by alice in another browser), it says so.
+    const again = await (await world.agent!.browser.newContext()).newPage();
+    await again.goto(link);
+    await again.getByLabel("Username").fill("alice");
+    await again.getByLabel("Password").fill(AGENT_PASSWORD);
+    await again.getByRole("button", { name: "Sign in" }).click();
+    await again.getByText("This invitation link cannot be used", { exact: false }).waitFor({ timeout: 15_000 });
+    expect(again.url()).toBe(`${world.server.url}/console/#/`);
+
+    await clickUi(page, "Pause sharing");
+    await expect.poll(() => named("SharingPaused"), { timeout: 15_000 }).toEqual([{ glimpse: 1, paused: true }]);
+    await clickUi(page, "Resume sharing");
+    await expect.poll(() => named("SharingPaused"), { timeout: 15_000 }).toEqual([{ glimpse: 1, paused: true }, { glimpse: 1, paused: false }]);
+    await clickUi(page, "Stop sharing");
+    await expect.poll(() => named("SessionEnded"), { timeout: 15_000 }).toEqual([{ glimpse: 1, reason: "visitor_stopped" }]);
+
+    expect(await named("ConnectedToSession")).toEqual([{ glimpse: 1, sessionKey: key, oneClick: false }]);
+    expect((await named("GuestCountChange")).map((e) => e.count)).toEqual([1, 2]);
+    expect(await named("Agents")).toEqual([{ glimpse: 1, agents: ["alice"] }, { glimpse: 1, agents: ["alice", "bob"] }]);
+    await alice.close();
+    await bob.close();
+    await again.close();
+    await page.close();
+  });
+});

@@ -88,3 +88,20 @@ describe("pause", () => {
     expect(b.received.filter((m) => m.t === "paused")).toEqual([]);
   });
 });
+
+describe("invitations", () => {
+  it("need a session to invite into (INVALID_STATE) and bring a colleague into a random-key session without the key", async () => {
+    const { a, key } = await watched();
+    await server.addAgent("demo", "bob", PW);
+    const b = await agent(server, "bob", PW);
+    clients.push(b);
+    b.send({ t: "invite" });
+    expect(await b.next("error")).toMatchObject({ code: "INVALID_STATE" });
+    b.send({ t: "joinInvite", token: "x".repeat(43) });
+    expect(await b.next("error")).toMatchObject({ code: "INVITE_INVALID" });
+    a.send({ t: "invite" });
+    const { token } = await a.next<{ t: string; token: string }>("invited");
+    b.send({ t: "joinInvite", token });
+    expect(await b.next("joined")).toMatchObject({ sessionKey: key, keyType: "random" });
+  });
+});

@@ -238,6 +238,51 @@ describe("presence and one-click sessions", () => {
     expect(await again.next("joined")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor", visitorConnected: true });
   });
 
+  it("lets the agent invite a colleague into a one-click session: one join per link, the same group only; the colleague may rejoin, nobody else", async () => {
+    await server.addAgent("demo", "bob", PW);
+    await server.addAgent("demo", "carol", PW);
+    const v = await present("cust-42");
+    const a = await onRecord("alice", "cust-42");
+    a.send({ t: "requestShare", visitorId: "cust-42" });
+    const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+    const s = await accept(v, id, "cust-42");
+    await s.next("sessionStarted");
+    await a.next("joined");
+    a.send({ t: "invite" });
+    const { token, expiresAt } = await a.next<{ t: string; token: string; expiresAt: number }>("invited");
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(expiresAt).toBeGreaterThan(Date.now() + 9 * 60_000);
+
+    // Without the link a colleague cannot join; from another group the link does not work.
+    const c = track(await agent(server, "carol", PW));
+    c.send({ t: "joinVisitor", visitorId: "cust-42" });
+    expect(await c.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+    const m = track(await agent(server, "mallory", PW));
+    m.send({ t: "joinInvite", token });
+    expect(await m.next("error")).toMatchObject({ code: "INVITE_INVALID" });
+
+    const b = track(await agent(server, "bob", PW));
+    b.send({ t: "joinInvite", token });
+    expect(await b.next("joined")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
+    expect(await a.next("guests", (m) => (m.agents as string[]).length === 2)).toMatchObject({ agents: ["alice", "bob"] });
+    c.send({ t: "joinInvite", token }); // used once already
+    expect(await c.next("error")).toMatchObject({ code: "INVITE_INVALID" });
+
+    // bob reloads his console: he rejoins as alice would.
+    b.close();
+    const again = track(await agent(server, "bob", PW));
+    again.send({ t: "joinVisitor", visitorId: "cust-42" });
+    expect(await again.next("joined")).toMatchObject({ sessionKey: "cust-42" });
+
+    // A link made before the session ended opens nothing after it.
+    a.send({ t: "invite" });
+    const late = await a.next<{ t: string; token: string }>("invited");
+    a.send({ t: "endSession" });
+    await a.next("sessionEnded");
+    c.send({ t: "joinInvite", token: late.token });
+    expect(await c.next("error")).toMatchObject({ code: "INVITE_INVALID" });
+  });
+
   it("lets a reloaded console keep its request and rejoin its session", async () => {
     const v = await present("cust-42");
     const a = await onRecord("alice", "cust-42");
