@@ -233,7 +233,7 @@ describe("a colleague invited, and what the site hears (Chromium)", () => {
       window.postMessage({ glimpse: 1, type: "getState" }, location.origin);
     });
     const events = () => page.evaluate(() => (window as unknown as { glimpseEvents: { event: string }[] }).glimpseEvents);
-    const named = async (name: string) => (await events()).filter((e) => e.event === name).map(({ event: _, ...rest }) => rest);
+    const named = async (name: string): Promise<Record<string, unknown>[]> => (await events()).filter((e) => e.event === name).map(({ event: _, ...rest }) => rest);
     await expect.poll(() => named("VisitorInitialized"), { timeout: 15_000 }).toHaveLength(1);
 
     const key = await shareAndReadKey(page);
