@@ -7,7 +7,8 @@ import { CAPTURE_PORT, type BackgroundToCapture, type CaptureToBackground } from
 import { pack } from "~src/capture/chunks";
 import { FRAME_ID_SPAN, placeFrameEvent, type FramePlace } from "~src/capture/frames";
 import { collectUrls } from "~src/capture/urls";
-import type { VisitorToServer } from "~src/protocol";
+import { ControlRefusal, type ControlAction, type VisitorToServer } from "~src/protocol";
+import * as v from "valibot";
 import type { AgentMark } from "./connection";
 import { AssetCarrier } from "./assets";
 
@@ -17,6 +18,8 @@ export interface CaptureDeps {
   /** Extra masking selectors from the site rule for this page. */
   maskSelectors: (url: string) => Promise<string[]>;
   send: (message: VisitorToServer) => void;
+  /** The visitor's own input, Escape, or a refused action, from the shared page (remote control). */
+  controlEvent: (message: Extract<CaptureToBackground, { t: "activity" | "controlStop" | "controlRefused" }>) => void;
 }
 
 /** A cross-origin frame's recorder in the shared tab (src/capture/frames.ts). */
@@ -52,6 +55,7 @@ export class Capture {
   private readonly assets: AssetCarrier;
   /** The visitor hid the agents' pointers and highlights (until the worker restarts or they show them again). */
   marksHidden = false;
+  private watchingActivity = false;
 
   constructor(private readonly deps: CaptureDeps) {
     this.assets = new AssetCarrier({ send: deps.send });
@@ -109,6 +113,17 @@ export class Capture {
     for (const [tabId, port] of this.ports) if (this.recording.has(tabId)) this.post(port, message);
   }
 
+  /** The controlling agent's action, to the shared tab's top frame (whose recorder knows the node it names). */
+  control(action: ControlAction): void {
+    for (const [tabId, port] of this.ports) if (this.recording.has(tabId)) this.post(port, { t: "control", action });
+  }
+
+  /** Have the shared page report the visitor's own input (and Escape) while control is on; a page loaded meanwhile is told too. */
+  watchActivity(on: boolean): void {
+    this.watchingActivity = on;
+    for (const port of this.ports.values()) this.post(port, { t: "watchActivity", on });
+  }
+
   setMarksHidden(hidden: boolean): void {
     this.marksHidden = hidden;
     if (hidden) for (const port of this.ports.values()) this.post(port, { t: "marksOff" });
@@ -158,6 +173,7 @@ export class Capture {
       this.recording.delete(tabId);
     });
     port.onMessage.addListener((raw: unknown) => this.onCaptureMessage(0, raw as CaptureToBackground));
+    if (this.watchingActivity) this.post(port, { t: "watchActivity", on: true });
     // A new page in a watched session records at once; otherwise the first agent's join starts it.
     if (live.watched) await this.startRecording(tabId, port);
   }
@@ -190,6 +206,10 @@ export class Capture {
       this.link(from, message.token, message.id);
     } else if (message.t === "framesChanged") {
       this.reinjectSoon();
+    } else if (from === 0 && (message.t === "activity" || message.t === "controlStop")) {
+      this.deps.controlEvent({ t: message.t });
+    } else if (from === 0 && message.t === "controlRefused" && isRefusal(message.reason)) {
+      this.deps.controlEvent({ t: "controlRefused", reason: message.reason });
     } else if (from === 0 && message.t === "page" && typeof message.url === "string" && typeof message.title === "string") {
       this.deps.send({ t: "page", url: message.url.slice(0, 4096), title: message.title.slice(0, 1024) });
     }
@@ -272,3 +292,5 @@ export function sameSite(url: string, site: string): boolean {
     return false;
   }
 }
+
+const isRefusal = (value: unknown): value is ControlRefusal => v.is(ControlRefusal, value);

@@ -7,6 +7,7 @@ import type { Identity } from "~src/identity";
 import { PROTOCOL_VERSION, type ServerToVisitor, type VisitorToServer } from "~src/protocol";
 
 export type AgentMark = Extract<ServerToVisitor, { t: "pointer" | "highlight" }>;
+export type ControlMessage = Extract<ServerToVisitor, { t: "controlRequest" | "controlReleased" | "control" }>;
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "~src/reconnect";
 import type { VisitorEvent } from "~src/visitor/machine";
 import { openSocket, type VisitorSocket } from "./socket";
@@ -22,6 +23,8 @@ export interface ConnectionDeps {
   emit: (event: VisitorEvent) => void;
   /** An agent's pointer moved or highlight changed (transient: not state-machine events). */
   mark: (message: AgentMark) => void;
+  /** An agent asks for, gives up, or uses control of the page. */
+  control: (message: ControlMessage) => void;
 }
 
 export class ServerConnection {
@@ -66,6 +69,10 @@ export class ServerConnection {
           case "pointer":
           case "highlight":
             return this.deps.mark(message);
+          case "controlRequest":
+          case "controlReleased":
+          case "control":
+            return this.deps.control(message);
           case "sessionEnded":
             return this.deps.emit({ type: "ended", reason: message.reason, now });
           case "error":

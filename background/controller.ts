@@ -7,6 +7,7 @@ import { glimpseError } from "~src/errors";
 import type { SessionView } from "~src/messages";
 import { transition, type Effect, type VisitorEvent, type VisitorState } from "~src/visitor/machine";
 import type { Identity } from "~src/identity";
+import type { ControlView } from "~src/visitor/control";
 import type { Capture } from "./capture";
 import type { ServerConnection } from "./connection";
 
@@ -22,6 +23,8 @@ export interface ControllerDeps {
     end: (sessionKey: string, at: number, reason: NonNullable<SessionView["lastEnded"]>["reason"], agents: string[]) => Promise<void>;
   };
   broadcast: (view: SessionView) => void;
+  /** Who controls the page, or asks to (background/control.ts). */
+  control: () => ControlView;
 }
 
 export class Controller {
@@ -87,10 +90,11 @@ export class Controller {
         lastEnded: s.lastEnded,
         marksHidden: this.deps.capture.marksHidden,
         paused: false,
+        control: null,
       };
     }
     if (s.status === "starting") {
-      return { status: "starting", tabId: s.tabId, keyType: s.keyType, sessionKey: null, guests: 0, agents: [], connection: null, lastEnded: null, marksHidden: this.deps.capture.marksHidden, paused: false };
+      return { status: "starting", tabId: s.tabId, keyType: s.keyType, sessionKey: null, guests: 0, agents: [], connection: null, lastEnded: null, marksHidden: this.deps.capture.marksHidden, paused: false, control: null };
     }
     return {
       status: "live",
@@ -104,6 +108,7 @@ export class Controller {
       lastEnded: null,
       marksHidden: this.deps.capture.marksHidden,
       paused: s.paused === true,
+      control: this.deps.control(),
     };
   }
 

@@ -6,6 +6,7 @@ import type { VisitorState } from "~src/visitor/machine";
 import { Capture } from "./capture";
 import { ServerConnection } from "./connection";
 import { Controller } from "./controller";
+import { RemoteControl } from "./control";
 import { historyEnd, historyStart } from "./history";
 import { handleMessages } from "./messages";
 import { Presence } from "./presence";
@@ -20,6 +21,12 @@ const connection = new ServerConnection({
   groupId,
   emit: (event) => void controller.dispatch(event),
   mark: (message) => capture.mark(message),
+  control: (message) =>
+    remote.dispatch(
+      message.t === "controlRequest" ? { type: "requested", agent: message.agent }
+        : message.t === "controlReleased" ? { type: "released", agent: message.agent }
+        : { type: "action", agent: message.agent, action: message.action },
+    ),
 });
 
 const capture: Capture = new Capture({
@@ -31,6 +38,19 @@ const capture: Capture = new Capture({
   },
   maskSelectors: async (url) => ruleFor(await loadSettings(), url)?.mask ?? [],
   send: (message) => connection.send(message),
+  controlEvent: (message) => {
+    if (message.t === "activity") remote.dispatch({ type: "activity" });
+    else if (message.t === "controlStop") remote.dispatch({ type: "stop" });
+    else connection.send(message);
+  },
+});
+
+/** Remote control of the shared page (#14): the visitor's consent, suspension and Stop. */
+const remote: RemoteControl = new RemoteControl({
+  send: (message) => connection.send(message),
+  apply: (action) => capture.control(action),
+  watch: (on) => capture.watchActivity(on),
+  changed: () => broadcast(),
 });
 
 /** Tickets of accepted share requests, by site, taken by the one-click session's hello. */
@@ -64,10 +84,15 @@ const controller: Controller = new Controller({
     end: (key, at, reason, agents) => historyEnd(key, at, reason, agents),
   },
   broadcast: () => broadcast(),
+  control: () => remote.view,
 });
 
 /** Push the session and presence state to the popup and every tab's page script. */
 function broadcast(): void {
+  // Control ends with the session, and with a pause (nothing of the page is shared then).
+  const state = controller.current;
+  if (state.status !== "live") remote.dispatch({ type: "reset" });
+  else if (state.paused) remote.dispatch({ type: "stop" });
   const session = controller.view();
   void loadIdentities().then(async (identities) => {
     const base = { type: "glimpse:state" as const, session, presence: presence.view(), linkedOrigins: Object.keys(identities) };
@@ -82,6 +107,6 @@ function broadcast(): void {
 
 capture.start();
 presence.start();
-handleMessages({ controller, capture, presence, sendToAgents: (message) => connection.send(message), changed: broadcast });
+handleMessages({ controller, capture, presence, remote, sendToAgents: (message) => connection.send(message), changed: broadcast });
 browser.tabs.onRemoved.addListener((tabId) => void controller.dispatch({ type: "tabClosed", tabId, now: Date.now() }));
 void controller.start();

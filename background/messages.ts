@@ -7,6 +7,7 @@ import { httpOrigin, ruleFor, siteConfigured } from "~src/settings";
 import type { Capture } from "./capture";
 import { sameSite } from "./capture";
 import type { Controller } from "./controller";
+import type { RemoteControl } from "./control";
 import { recentSessions } from "./history";
 import { checkInit, forgetInit } from "./init";
 import type { Presence } from "./presence";
@@ -28,12 +29,13 @@ export interface MessageDeps {
   controller: Controller;
   capture: Capture;
   presence: Presence;
+  remote: RemoteControl;
   sendToAgents: (message: { t: "paused"; reason: "left_site" }) => void;
   /** Tell every UI that something they show changed. */
   changed: () => void;
 }
 
-export function handleMessages({ controller, capture, presence, sendToAgents, changed }: MessageDeps): () => void {
+export function handleMessages({ controller, capture, presence, remote, sendToAgents, changed }: MessageDeps): () => void {
   const listener = (raw: unknown, sender: Runtime.MessageSender) => {
     if (sender.id !== browser.runtime.id) return undefined;
     const parsed = v.safeParse(Request, raw);
@@ -118,6 +120,14 @@ export function handleMessages({ controller, capture, presence, sendToAgents, ch
       case "pauseShare":
       case "resumeShare":
         await controller.dispatch({ type: request.type });
+        return OK;
+      case "controlAnswer":
+        // Only the shared tab's panel shows the control dialog.
+        if (sender.tab?.id === undefined || sender.tab.id !== controller.view().tabId) return { ok: false, error: glimpseError("INVALID_STATE", "Control is answered in the shared tab.") };
+        remote.dispatch({ type: "answer", allow: request.allow });
+        return OK;
+      case "controlStop":
+        remote.dispatch({ type: "stop" });
         return OK;
       case "setMarksHidden":
         capture.setMarksHidden(request.hidden);

@@ -3,12 +3,21 @@ import { useEffect, useRef } from "preact/hooks";
 import { Replayer } from "rrweb";
 import type { eventWithTime } from "@rrweb/types";
 import { mapEventUrls } from "~src/capture/urls";
-import type { PointerTarget } from "~src/protocol";
+import type { ControlAction, PointerTarget } from "~src/protocol";
 import { applyPageEvent } from "./page-events";
 
 export interface ViewerHandle {
   add(events: unknown[]): void;
 }
+
+/** While the agent controls the visitor's page: clicks and the wheel act on it, fields open the console's editor. */
+export interface ViewerControl {
+  act: (action: ControlAction) => void;
+  edit: (field: { id: number; kind: "text"; value: string } | { id: number; kind: "select"; options: string[]; index: number }) => void;
+}
+
+/** Input types the agent types into through the editor (as contents/capture/control.ts accepts them). */
+const TEXT_TYPES = new Set(["", "text", "search", "email", "tel", "url", "number", "password"]);
 
 /**
  * `sessionKey` scopes the carried assets: every resource URL of the replayed page is mapped to the
@@ -21,6 +30,7 @@ export function Viewer({
   sessionKey,
   onPointer,
   onHighlight,
+  control,
 }: {
   register: (handle: ViewerHandle | null) => void;
   overlay: string | null;
@@ -29,8 +39,12 @@ export function Viewer({
   onPointer: (target: PointerTarget) => void;
   /** The node the agent clicked, to outline for the visitor; null (a click on the page's background) removes it. */
   onHighlight: (id: number | null) => void;
+  control: ViewerControl | null;
 }) {
   const stage = useRef<HTMLDivElement>(null);
+  // The view is set up once; what a click does follows the latest props.
+  const controlRef = useRef<ViewerControl | null>(control);
+  controlRef.current = control;
   const screen = useRef<HTMLDivElement>(null);
   const outline = useRef<HTMLDivElement>(null);
 
@@ -102,6 +116,7 @@ export function Viewer({
     const outlineTimer = setInterval(showOutline, 250);
     const onClick = (event: MouseEvent) => {
       const hit = hitAt(replayer, event.clientX, event.clientY);
+      if (controlRef.current) return void (hit && controlClick(controlRef.current, hit.element, hit.target.id));
       const background = !hit || hit.element === hit.element.ownerDocument.body || hit.element === hit.element.ownerDocument.documentElement;
       highlighted = background ? null : hit.element;
       onHighlight(background ? null : hit.target.id);
@@ -110,6 +125,23 @@ export function Viewer({
     stageElement.addEventListener("mousemove", onMove);
     stageElement.addEventListener("mouseleave", onLeave);
     stageElement.addEventListener("click", onClick);
+    // In control, the wheel scrolls the visitor's page (their recorded scroll brings the view along).
+    let wheelTarget: { x: number; y: number } | null = null;
+    let wheelTimer: ReturnType<typeof setTimeout> | null = null;
+    const onWheel = (event: WheelEvent) => {
+      const acting = controlRef.current;
+      const view = replayer.iframe.contentWindow;
+      if (!acting || !view) return;
+      event.preventDefault();
+      const from = wheelTarget ?? { x: view.scrollX, y: view.scrollY };
+      wheelTarget = { x: Math.max(0, Math.round(from.x + event.deltaX)), y: Math.max(0, Math.round(from.y + event.deltaY)) };
+      wheelTimer ??= setTimeout(() => {
+        wheelTimer = null;
+        if (wheelTarget) acting.act({ kind: "scroll", ...wheelTarget });
+        wheelTarget = null;
+      }, 50);
+    };
+    stageElement.addEventListener("wheel", onWheel, { passive: false });
     register({
       add(events) {
         for (const event of events) replayer.addEvent(mapEventUrls({ ...(event as eventWithTime), timestamp: Date.now() }, toAsset));
@@ -122,6 +154,8 @@ export function Viewer({
       stageElement.removeEventListener("mousemove", onMove);
       stageElement.removeEventListener("mouseleave", onLeave);
       stageElement.removeEventListener("click", onClick);
+      stageElement.removeEventListener("wheel", onWheel);
+      if (wheelTimer) clearTimeout(wheelTimer);
       observer.disconnect();
       replayer.destroy();
     };
@@ -134,6 +168,23 @@ export function Viewer({
       {overlay && <div class="overlay" role="status">{overlay}</div>}
     </div>
   );
+}
+
+/** A click in control: fields open the editor, boxes toggle, anything else is clicked on the visitor's page. */
+function controlClick(control: ViewerControl, element: Element, id: number): void {
+  const tag = element.tagName;
+  if (tag === "SELECT") {
+    const select = element as HTMLSelectElement;
+    return control.edit({ id, kind: "select", options: [...select.options].map((option) => option.text), index: select.selectedIndex });
+  }
+  if (tag === "TEXTAREA" || (tag === "INPUT" && TEXT_TYPES.has((element.getAttribute("type") ?? "").toLowerCase()))) {
+    return control.edit({ id, kind: "text", value: (element as HTMLInputElement).value });
+  }
+  if (tag === "INPUT" && /^(checkbox|radio)$/i.test(element.getAttribute("type") ?? "")) {
+    const box = element as HTMLInputElement;
+    return control.act({ kind: "check", id, checked: box.type.toLowerCase() === "radio" ? true : !box.checked });
+  }
+  control.act({ kind: "click", id });
 }
 
 /** The replayed element under a point of the agent's screen, and the point as fractions of its box. */

@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { PauseReason, ServerToAgent } from "~src/protocol";
+import type { ControlAction, ControlState, PauseReason, ServerToAgent } from "~src/protocol";
 import { Reassembler } from "~src/capture/chunks";
 import { backoffDelay } from "~src/reconnect";
 import { t } from "./t";
@@ -53,7 +53,12 @@ type Live = {
   skipped: number;
   /** The last invitation link this agent made, while it can be used. */
   invite: { link: string; expiresAt: number } | null;
+  /** Who controls the visitor's page (or asks to), and the last word on it. */
+  control: { agent: string; state: ControlState } | null;
 };
+
+/** A field of the visitor's page the agent in control is filling in, from the console's editor bar. */
+type Editing = { id: number; kind: "text"; value: string } | { id: number; kind: "select"; options: string[]; index: number };
 
 function App() {
   const [agent, setAgent] = useState<AgentInfo | null | undefined>(undefined);
@@ -108,6 +113,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   const [presence, setPresence] = useState<Presence | null>(null);
   const [request, setRequest] = useState<ShareRequest | null>(null);
   const [recordError, setRecordError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Editing | null>(null);
 
   // An invitation link (opened, or pasted into the address bar): join once the socket is up.
   const inviteToken = page.view === "invite" ? page.token : null;
@@ -152,7 +158,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           showLiveInAddress({ key: message.sessionKey, oneClick: liveOneClick.current }, watchedRef.current);
           setRequest(null);
           setNotice(null);
-          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: null, agents: [], skipped: 0, invite: null });
+          return setLive({ sessionKey: message.sessionKey, page: message.page, visitorConnected: message.visitorConnected, paused: null, agents: [], skipped: 0, invite: null, control: null });
         case "frames":
           if (viewer.current) viewer.current.add(message.events);
           else pending.current.push(message.events);
@@ -166,6 +172,9 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         }
         case "page":
           return setLive((l) => l && { ...l, page: { url: message.url, title: message.title }, paused: null });
+        case "controlState":
+          if (message.state !== "granted") setEditing(null);
+          return setLive((l) => l && { ...l, control: { agent: message.agent, state: message.state } });
         case "invited": {
           const link = `${location.origin}${location.pathname}#/invite/${message.token}`;
           return setLive((l) => l && { ...l, invite: { link, expiresAt: message.expiresAt } });
@@ -189,6 +198,8 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             return setRecordError(message.message || t(`error_${message.code}`));
           }
           if (message.code === "INVITE_INVALID") showLiveInAddress(null, null);
+          // The server's text names the reason (which field, which link): more than the code says.
+          if (message.code.startsWith("CONTROL_")) return setNotice({ kind: "error", text: message.message || t(`error_${message.code}`) });
           if (liveKey.current && (message.code === "KEY_NOT_FOUND" || message.code === "KEY_EXPIRED")) {
             // The session we were rejoining is gone.
             liveKey.current = null;
@@ -223,6 +234,17 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
     socketRef.current?.send({ t: "join", key });
   };
 
+  const control = (action: ControlAction) => socketRef.current?.send({ t: "control", action });
+  const controlState = live?.control;
+  const mine = controlState?.agent === agent.username;
+  const held = controlState && ["asked", "granted", "suspended"].includes(controlState.state) ? controlState : null;
+  const controlling = Boolean(mine && held?.state === "granted");
+  const controlText = !controlState ? null
+    : controlState.state === "asked" ? (mine ? t("controlAsked") : t("controlAskedBy", { agent: controlState.agent }))
+    : controlState.state === "granted" ? (mine ? t("controlGranted") : t("controlHeldBy", { agent: controlState.agent }))
+    : controlState.state === "suspended" ? t("controlSuspended", { agent: controlState.agent })
+    : mine ? t(`control_${controlState.state}`) : null;
+
   const overlay = live && !live.visitorConnected ? t("overlayDropped")
     : live?.paused === "visitor" ? t("overlayPausedByVisitor")
     : live?.paused ? t("overlayPaused")
@@ -251,13 +273,19 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <span data-testid="visitor-connection"><span class={`dot ${live.visitorConnected ? "on" : "off"}`} />{live.visitorConnected ? t("visitorConnected") : t("visitorReconnecting")}</span>
             <span data-testid="agents">{t("agents", { names: live.agents.join(", ") || agent.username })}</span>
             <button class="plain" onClick={() => { liveKey.current = null; showLiveInAddress(null, watched); socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
+            {!held && <button class="plain" onClick={() => { setNotice(null); socketRef.current?.send({ t: "controlRequest" }); }}>{t("requestControl")}</button>}
+            {held && mine && <button class="plain" onClick={() => socketRef.current?.send({ t: "controlRelease" })}>{held.state === "asked" ? t("cancelControl") : t("releaseControl")}</button>}
             <button class="plain" onClick={() => socketRef.current?.send({ t: "invite" })}>{t("invite")}</button>
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
+          {controlText && <p class={`banner control ${controlling ? "on" : ""}`} role="status" data-testid="control-state">{controlText}</p>}
+          {notice && <p class={`${notice.kind} banner`} role="status" data-testid="live-notice">{notice.text}</p>}
+          {controlling && editing && <Editor editing={editing} control={control} onDone={() => setEditing(null)} />}
           {live.invite && <InviteLink link={live.invite.link} onClose={() => setLive((l) => l && { ...l, invite: null })} />}
           {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
           <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} onPointer={(target) => socketRef.current?.send({ t: "pointer", target })}
             onHighlight={(id) => socketRef.current?.send({ t: "highlight", id })}
+            control={controlling ? { act: (action) => { setNotice(null); control(action); }, edit: setEditing } : null}
           />
         </section>
       ) : page.view === "visitor" ? (
@@ -294,6 +322,27 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
         </main>
       )}
     </>
+  );
+}
+
+/** What the agent in control types or chooses for a field of the visitor's page: each change goes at once. */
+function Editor({ editing, control, onDone }: { editing: Editing; control: (action: ControlAction) => void; onDone: () => void }) {
+  const focus = (element: HTMLElement | null) => element?.focus();
+  return (
+    <div class="info banner editor" role="group" aria-label={t("editorLabel")}>
+      <span>{t("editorLabel")}</span>
+      {editing.kind === "text" ? (
+        <input key={editing.id} ref={focus} aria-label={t("editorLabel")} defaultValue={editing.value} data-testid="control-editor"
+          onInput={(e) => control({ kind: "input", id: editing.id, value: e.currentTarget.value })}
+          onKeyDown={(e) => e.key === "Enter" && onDone()} />
+      ) : (
+        <select key={editing.id} ref={focus} aria-label={t("editorLabel")} data-testid="control-editor"
+          onChange={(e) => control({ kind: "select", id: editing.id, index: e.currentTarget.selectedIndex })}>
+          {editing.options.map((label, index) => <option key={index} selected={index === editing.index}>{label}</option>)}
+        </select>
+      )}
+      <button class="plain" onClick={onDone}>{t("done")}</button>
+    </div>
   );
 }
 

@@ -61,6 +61,24 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
         }
         return joinSession(hub, found.session, peer, agent.username);
       }
+      case "controlRequest": {
+        if (!current?.visitor) return sendError(peer, "INVALID_STATE", "Control needs a session whose visitor is connected.");
+        const held = current.control;
+        if (held && held.agent !== agent.username) return sendError(peer, "CONTROL_BUSY", `${held.agent} controls the visitor's page or has asked to. Only one agent controls at a time.`);
+        if (held) return send(peer, { t: "controlState", agent: held.agent, state: held.state }); // asked already, or granted
+        send(current.visitor, { t: "controlRequest", agent: agent.username });
+        return hub.registry.setControl(current, agent.username, "asked");
+      }
+      case "controlRelease":
+        if (current?.control?.agent === agent.username) hub.registry.setControl(current, agent.username, "released");
+        return;
+      case "control": {
+        const held = current?.control;
+        if (!current?.visitor || held?.agent !== agent.username || held.state !== "granted") {
+          return sendError(peer, "CONTROL_NOT_GRANTED", held?.agent === agent.username && held.state === "suspended" ? "The visitor is using the page: control resumes when they stop. The action was dropped." : undefined);
+        }
+        return send(current.visitor, { t: "control", agent: agent.username, action: message.action });
+      }
       case "invite": {
         if (!current) return sendError(peer, "INVALID_STATE", "Join a session first: an invitation brings a colleague into your session.");
         const invite = hub.invites.create(current, agent.username);

@@ -14,6 +14,7 @@ export function joinSession(hub: Hub, session: LiveSession, agent: Peer, usernam
   });
   hub.registry.join(session, agent, username);
   if (session.paused) send(agent, { t: "paused", reason: session.paused });
+  if (session.control) send(agent, { t: "controlState", agent: session.control.agent, state: session.control.state });
   // A late joiner needs a full snapshot to see anything at all.
   if (session.visitor) send(session.visitor, { t: "snapshotRequest" });
 }

@@ -8,7 +8,7 @@
  */
 import { randomInt as cryptoRandomInt } from "node:crypto";
 import { generateKey, type RandomInt } from "../src/keys";
-import type { EndReason, KeyType, Page, PauseReason } from "../src/protocol";
+import type { ControlState, EndReason, KeyType, Page, PauseReason } from "../src/protocol";
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret, safeEqual } from "./passwords";
@@ -26,6 +26,8 @@ export interface LiveSession {
   agents: Map<Peer, string>;
   agentsSeen: Set<string>;
   page: Page | null;
+  /** The agent who controls the visitor's page or has asked to (one at a time); memory only. */
+  control: { agent: string; state: "asked" | "granted" | "suspended" } | null;
   /** The agents see a placeholder until the next page, and why; null while the page is shown. */
   paused: PauseReason | null;
   /** Resources the visitor's extension carried for the agents' view (memory only). */
@@ -193,6 +195,8 @@ export class SessionRegistry {
     const username = session.agents.get(agent);
     this.byAgent.delete(agent);
     session.agents.delete(agent);
+    // Control goes with the agent who held it (unless the same agent is still in from another console).
+    if (username && session.control?.agent === username && ![...session.agents.values()].includes(username)) this.setControl(session, username, "released");
     // Their pointer and highlight go with them (unless the same agent is still in from another console).
     if (session.visitor && username && ![...session.agents.values()].includes(username)) {
       session.visitor.sendRaw(JSON.stringify({ t: "pointer", agent: username, target: null }));
@@ -244,6 +248,17 @@ export class SessionRegistry {
     session.agents.clear();
     session.assets.clear();
     this.options.store.auditEnd(session.auditId, this.now(), reason, [...session.agentsSeen]);
+  }
+
+  /**
+   * Control changed: remember it (asked/granted/suspended) or drop it (the ends), tell every agent
+   * and the audit log; released also tells the visitor, whose dialog or bar goes.
+   */
+  setControl(session: LiveSession, agent: string, state: ControlState): void {
+    session.control = state === "asked" || state === "granted" || state === "suspended" ? { agent, state } : null;
+    if (state === "released" && session.visitor) session.visitor.sendRaw(JSON.stringify({ t: "controlReleased", agent }));
+    this.toAgents(session, JSON.stringify({ t: "controlState", agent, state }));
+    this.options.store.auditEvent(session.auditId, this.now(), agent, `control_${state}`);
   }
 
   toAgents(session: LiveSession, data: string | Buffer): void {
@@ -318,6 +333,7 @@ function liveSession(
     agents: new Map(),
     agentsSeen: new Set(fields.agentsSeen),
     page: null,
+    control: null,
     paused: null,
     assets: new SessionAssets(),
     auditId,

@@ -87,6 +87,14 @@ const MIGRATIONS = [
      expires_at INTEGER,
      PRIMARY KEY (group_id, key_type, session_key)
    );`,
+  // Remote control in a session: who asked, was granted, suspended, declined, revoked or released it, and when.
+  `CREATE TABLE session_events (
+     audit_id INTEGER NOT NULL REFERENCES session_audit(id) ON DELETE CASCADE,
+     at INTEGER NOT NULL,
+     agent TEXT NOT NULL,
+     event TEXT NOT NULL
+   );
+   CREATE INDEX session_events_audit ON session_events(audit_id);`,
 ];
 
 const GROUP_COLUMNS = "id, name, key_length AS keyLength, secret, require_verified AS requireVerified";
@@ -233,6 +241,14 @@ export class Store {
 
   auditEnd(id: number, endedAt: number, reason: string, agents: string[]): void {
     this.db.prepare("UPDATE session_audit SET ended_at = ?, end_reason = ?, agents = ? WHERE id = ?").run(endedAt, reason, agents.join(","), id);
+  }
+
+  auditEvent(auditId: number, at: number, agent: string, event: string): void {
+    this.db.prepare("INSERT INTO session_events (audit_id, at, agent, event) VALUES (?, ?, ?, ?)").run(auditId, at, agent, event);
+  }
+
+  auditEvents(auditId: number): { at: number; agent: string; event: string }[] {
+    return this.db.prepare("SELECT at, agent, event FROM session_events WHERE audit_id = ? ORDER BY rowid").all(auditId) as { at: number; agent: string; event: string }[];
   }
 
   saveLiveSession(row: LiveSessionRow): void {

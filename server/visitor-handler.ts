@@ -4,7 +4,7 @@
  * A one-click session starts on a session connection that presents the ticket its presence
  * connection got for accepting (server/requests.ts): the identity proven there is not proven again.
  */
-import { parseVisitorMessage, PROTOCOL_VERSION, type VisitorToServer } from "../src/protocol";
+import { parseVisitorMessage, PROTOCOL_VERSION, type ControlRefusal, type VisitorToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { verifyIdentity } from "./identity";
 import { joinSession } from "./join";
@@ -19,6 +19,14 @@ export function visitorConnection(hub: Hub, peer: Peer): Connection {
 }
 
 /** One visitor connection (a class, not closures: presence connections are many and idle). */
+/** What the agent in control is told when the visitor's page did not do an action. */
+const REFUSALS: Record<ControlRefusal, string> = {
+  masked: "That field is masked (a password, payment field or one the site protects): an agent can neither read nor type into it.",
+  offsite: "That link leaves the shared site: control stays within it.",
+  missing: "That element is no longer on the visitor's page.",
+  unsupported: "The visitor's page cannot do that action on that element.",
+};
+
 class VisitorConnection implements Connection {
   private phase: "new" | "verifying" | "ready" | "closed" = "new";
   private group: Group | null = null;
@@ -190,6 +198,20 @@ class VisitorConnection implements Connection {
         return this.hub.registry.toAgents(session, text);
       case "endSession":
         return this.hub.registry.end(session, "visitor_stopped");
+      case "controlState": {
+        const held = session.control;
+        if (!held) return sendError(this.peer, "INVALID_STATE", "No agent has asked for control of this page.");
+        // Granted only answers a request (or ends a suspension); the rest end or suspend control.
+        if (message.state === "granted" && held.state === "granted") return;
+        return this.hub.registry.setControl(session, held.agent, message.state);
+      }
+      case "controlRefused": {
+        const held = session.control;
+        if (!held) return;
+        const text = JSON.stringify({ t: "error", code: "CONTROL_REFUSED", message: REFUSALS[message.reason] });
+        for (const [agent, username] of session.agents) if (username === held.agent) agent.sendRaw(text);
+        return;
+      }
     }
   }
 }

@@ -6,7 +6,8 @@
 import * as v from "valibot";
 import type { GlimpseError } from "./errors";
 import type { SiteRule } from "./identity";
-import { TermsStatus, VisitorId, type KeyType, type PointerTarget } from "./protocol";
+import { TermsStatus, VisitorId, type ControlAction, type ControlRefusal, type KeyType, type PointerTarget } from "./protocol";
+import type { ControlView } from "./visitor/control";
 import { Settings, type ManagedKey } from "./settings";
 import type { Ended, VisitorState } from "./visitor/machine";
 
@@ -43,6 +44,9 @@ export const Request = v.variant("type", [
   v.object({ type: v.literal("resumeShare") }),
   /** From the page UI: hide (or show again) the agents' pointers and highlights on the shared page. */
   v.object({ type: v.literal("setMarksHidden"), hidden: v.boolean() }),
+  /** From the page UI: the visitor's answer to an agent's control request, and Stop control. */
+  v.object({ type: v.literal("controlAnswer"), allow: v.boolean() }),
+  v.object({ type: v.literal("controlStop") }),
   v.object({ type: v.literal("getSettings") }),
   v.object({ type: v.literal("saveSettings"), settings: Settings }),
 ]);
@@ -73,6 +77,8 @@ export interface SessionView {
   marksHidden: boolean;
   /** The visitor paused sharing. */
   paused: boolean;
+  /** An agent controls the page, or asks to. */
+  control: ControlView;
 }
 
 export interface HistoryEntry {
@@ -105,6 +111,8 @@ export interface Responses {
   stopShare: Result;
   dismissEnded: Result;
   setMarksHidden: Result;
+  controlAnswer: Result;
+  controlStop: Result;
   pauseShare: Result;
   resumeShare: Result;
   getPopup: {
@@ -155,7 +163,13 @@ export type CaptureToBackground =
   /** A parent's recorder saw that token come from the iframe with this id in its stream. */
   | { t: "link"; token: string; id: number }
   /** An iframe in the recorded page loaded a document (new, or navigated): it needs a recorder. */
-  | { t: "framesChanged" };
+  | { t: "framesChanged" }
+  /** The visitor moved, clicked, scrolled or typed (trusted input) while control is on. */
+  | { t: "activity" }
+  /** The visitor pressed Escape while control is on. */
+  | { t: "controlStop" }
+  /** The page did not do an agent's action. */
+  | { t: "controlRefused"; reason: ControlRefusal };
 
 export type BackgroundToCapture =
   | { t: "start"; maskSelectors: string[] }
@@ -168,7 +182,11 @@ export type BackgroundToCapture =
   /** To the top frame: remove every agent's pointer and highlight (the visitor hid them). */
   | { t: "marksOff" }
   /** To a cross-origin frame: show your token to your parent frame's recorder. */
-  | { t: "announce" };
+  | { t: "announce" }
+  /** To the top frame: do the controlling agent's action. */
+  | { t: "control"; action: ControlAction }
+  /** To the top frame: report the visitor's own input (control is on), or stop. */
+  | { t: "watchActivity"; on: boolean };
 export { CAPTURE_PORT, KEEPALIVE_MS, PRESENCE_PORT } from "./ports";
 
 export const PageToBackground = v.variant("t", [

@@ -9,6 +9,8 @@
  * that holds the iframe answers with the iframe's id.
  */
 import type { Recorder } from "~src/capture/recorder";
+import type { MaskRules } from "~src/capture/masking";
+import { applyControl, watchActivity } from "./control";
 import { AgentMarks } from "./marks";
 import type { BackgroundToCapture, CaptureToBackground } from "~src/messages";
 import { CAPTURE_PORT, KEEPALIVE_MS } from "~src/ports";
@@ -41,6 +43,8 @@ function connect(attempt: number): void {
   const marks = new AgentMarks((id) => recorder?.nodeById(id) ?? null);
   let starting = false;
   let stopped = false;
+  let rules: MaskRules = { selectors: [] };
+  let stopWatching: (() => void) | null = null;
   let port: chrome.runtime.Port;
   try {
     port = ext.runtime.connect({ name: CAPTURE_PORT });
@@ -85,6 +89,7 @@ function connect(attempt: number): void {
     if (message.t === "start" && !starting && !recorder) {
       starting = true;
       attempt = 0;
+      rules = { selectors: message.maskSelectors };
       if (!framed) post({ t: "page", url: location.href, title: document.title });
       void loadRecorder().then(({ startRecorder }) => {
         starting = false;
@@ -94,7 +99,7 @@ function connect(attempt: number): void {
         // found yet): frames are small documents, taken in one pass. Sliced in Firefox, a big page
         // changing during the walk ended with one row too many in the agent's view (20,001 vs
         // 20,000; the churn test of test/e2e/firefox.test.ts passes in one pass).
-        recorder = startRecorder({ rules: { selectors: message.maskSelectors }, send: (events) => post({ t: "frames", events }), sliced: !framed && !/Firefox\//.test(navigator.userAgent) });
+        recorder = startRecorder({ rules, send: (events) => post({ t: "frames", events }), sliced: !framed && !/Firefox\//.test(navigator.userAgent) });
         // Frames made after the background last injected, and loaded before this script listened,
         // have no recorder yet: one more injection reaches them (frames that have one ignore it).
         if (document.querySelector("iframe, frame")) post({ t: "framesChanged" });
@@ -105,6 +110,13 @@ function connect(attempt: number): void {
       marks.pointer(message.agent, message.target);
     } else if (message.t === "highlight" && !framed) {
       marks.highlight(message.agent, message.id);
+    } else if (message.t === "control" && !framed) {
+      const current = recorder;
+      const refused = current ? applyControl(message.action, (id) => current.nodeById(id), rules) : "missing";
+      if (refused) post({ t: "controlRefused", reason: refused });
+    } else if (message.t === "watchActivity" && !framed) {
+      stopWatching?.();
+      stopWatching = message.on ? watchActivity(() => post({ t: "activity" }), () => post({ t: "controlStop" })) : null;
     } else if (message.t === "marksOff") {
       marks.clear();
     } else if (message.t === "announce" && framed) {
@@ -117,6 +129,7 @@ function connect(attempt: number): void {
     } else if (message.t === "stop") {
       stopped = true;
       marks.clear();
+      stopWatching?.();
       recorder?.stop();
       recorder = null;
       g.__glimpseCapture = false;
@@ -125,6 +138,7 @@ function connect(attempt: number): void {
   port.onDisconnect.addListener(() => {
     clearInterval(keepalive);
     marks.clear();
+    stopWatching?.();
     listening.abort();
     recorder?.stop();
     recorder = null;

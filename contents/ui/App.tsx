@@ -84,6 +84,24 @@ function Widget({ session, init, thisTab, onRetryInit }: Omit<UiProps, "terms" |
         {session.connection === "reconnecting" && <p class="muted">{t("reconnecting")}</p>}
         <p class="muted">{t("maskedNote")}</p>
         {session.paused && <p class="muted" role="status">{t("pausedNote")}</p>}
+        {session.control?.state === "asked" && (
+          <div class="control" role="alertdialog" aria-label={t("controlAsk", { agent: session.control.agent })}>
+            <strong>{t("controlAsk", { agent: session.control.agent })}</strong>
+            <p class="muted">{t("controlAskDetails")}</p>
+            {obscured && <p class="warning" role="alert">{t("uiObscured")}</p>}
+            <div class="row">
+              <button class="plain" onClick={trusted(() => act({ type: "controlAnswer", allow: false }))}>{t("decline")}</button>
+              <GuardedButton class="share" onPress={() => void act({ type: "controlAnswer", allow: true })} onObscured={setObscured}>{t("allowControl")}</GuardedButton>
+            </div>
+          </div>
+        )}
+        {(session.control?.state === "granted" || session.control?.state === "suspended") && (
+          <div class="control" role="status">
+            <strong>{t("agentControlling", { agent: session.control.agent })}</strong>
+            {session.control.state === "suspended" && <p class="muted">{t("controlSuspended")}</p>}
+            <button class="stop" onClick={trusted(() => act({ type: "controlStop" }))}>{t("stopControl")}</button>
+          </div>
+        )}
         {viewing && !session.paused && (
           <button class="plain wide" onClick={trusted(() => act({ type: "setMarksHidden", hidden: !session.marksHidden }))}>
             {session.marksHidden ? t("showMarks") : t("hideMarks")}

@@ -9,6 +9,8 @@ button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
 [aria-disabled=true] { cursor: default; }
 .panel { background: #fff; border-radius: 12px; box-shadow: 0 4px 20px rgba(0,0,0,.25); padding: 14px 16px; width: 260px; }
 .panel h2 { margin: 0 0 6px; font-size: 15px; }
+.panel .control { border: 2px solid #e07a00; border-radius: 8px; padding: 8px 10px; margin: 8px 0; background: #fff7ec; }
+.panel .control .row { margin-top: 6px; }
 .key { display: block; font: 700 28px/1.2 ui-monospace, "SF Mono", Menlo, monospace; letter-spacing: 2px; margin: 6px 0 8px; color: #0b57d0; }
 .muted { color: #5b6475; font-size: 13px; margin: 4px 0; }
 .viewing { color: #0b6e4f; font-weight: 600; margin: 4px 0 10px; }

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, NodeId, PauseReason, PointerTarget } from "./common";
+import { ControlAction, ControlState, Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, NodeId, PauseReason, PointerTarget } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -25,6 +25,11 @@ export const AgentToServer = v.variant("t", [
   v.object({ t: v.literal("pointer"), target: PointerTarget }),
   /** Outline this node of the page for the visitor (the agent clicked it in the view); null removes it. */
   v.object({ t: v.literal("highlight"), id: NodeId }),
+  /** Ask the visitor for control of their page (one agent at a time); release gives it back. */
+  v.object({ t: v.literal("controlRequest") }),
+  v.object({ t: v.literal("controlRelease") }),
+  /** An action on the visitor's page: only while the visitor has granted this agent control. */
+  v.object({ t: v.literal("control"), action: ControlAction }),
   Pong,
 ]);
 export type AgentToServer = v.InferOutput<typeof AgentToServer>;
@@ -42,6 +47,8 @@ export const ServerToAgent = v.variant("t", [
   v.object({ t: v.literal("page"), url: Page.entries.url, title: Page.entries.title }),
   /** An invitation into the agent's session: good once, until expiresAt, while the session lives. */
   v.object({ t: v.literal("invited"), token: v.string(), expiresAt: v.number() }),
+  /** Who controls the visitor's page, to every agent in the session (state as in ControlState). */
+  v.object({ t: v.literal("controlState"), agent: v.string(), state: ControlState }),
   /** Until the next "page": the visitor's page is not shown, and why. */
   v.object({ t: v.literal("paused"), reason: PauseReason }),
   v.object({ t: v.literal("visitorConnection"), connected: v.boolean() }),

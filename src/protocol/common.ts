@@ -63,6 +63,30 @@ export type PauseReason = v.InferOutput<typeof PauseReason>;
 export const NodeId = v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0)));
 export const AgentName = v.pipe(v.string(), v.maxLength(128));
 
+const Id = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Offset = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000_000));
+/** What an agent in control does on the visitor's page, naming nodes by their recorder id. */
+export const ControlAction = v.variant("kind", [
+  v.object({ kind: v.literal("click"), id: Id }),
+  /** A text field's whole new value (the console sends it as the agent types). */
+  v.object({ kind: v.literal("input"), id: Id, value: v.pipe(v.string(), v.maxLength(10_000)) }),
+  v.object({ kind: v.literal("select"), id: Id, index: v.pipe(Id, v.maxValue(10_000)) }),
+  v.object({ kind: v.literal("check"), id: Id, checked: v.boolean() }),
+  /** Scroll the page's window to this offset. */
+  v.object({ kind: v.literal("scroll"), x: Offset, y: Offset }),
+]);
+export type ControlAction = v.InferOutput<typeof ControlAction>;
+/**
+ * Control of the visitor's page, as the visitor's side reports it: asked (the dialog is up),
+ * granted, suspended (the visitor is using the page; it resumes by itself), and the ends: declined,
+ * revoked (the visitor's Stop or Escape), released (the agent gave it up or left).
+ */
+export const ControlState = v.picklist(["asked", "granted", "suspended", "declined", "revoked", "released"]);
+export type ControlState = v.InferOutput<typeof ControlState>;
+/** Why the visitor's page did not do an agent's action. */
+export const ControlRefusal = v.picklist(["masked", "offsite", "missing", "unsupported"]);
+export type ControlRefusal = v.InferOutput<typeof ControlRefusal>;
+
 export const Guests = v.object({
   t: v.literal("guests"),
   count: v.pipe(v.number(), v.integer(), v.minValue(0)),

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget, NodeId, AgentName, PauseReason } from "./common";
+import { ControlAction, ControlRefusal, Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget, NodeId, AgentName, PauseReason } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -38,6 +38,10 @@ export const VisitorToServer = v.variant("t", [
   Asset,
   AssetSkipped,
   v.object({ t: v.literal("endSession") }),
+  /** The visitor's answer to a control request, and what became of control since. */
+  v.object({ t: v.literal("controlState"), state: v.picklist(["granted", "suspended", "declined", "revoked"]) }),
+  /** The page did not do an agent's action, and why (sent on to the agent as CONTROL_REFUSED). */
+  v.object({ t: v.literal("controlRefused"), reason: ControlRefusal }),
   Pong,
 ]);
 export type VisitorToServer = v.InferOutput<typeof VisitorToServer>;
@@ -74,6 +78,12 @@ export const ServerToVisitor = v.variant("t", [
   v.object({ t: v.literal("pointer"), agent: AgentName, target: PointerTarget }),
   /** An agent's highlight: an outline around that node of the shared page, with their name. */
   v.object({ t: v.literal("highlight"), agent: AgentName, id: NodeId }),
+  /** An agent asks to control the page: show the visitor its own dialog. */
+  v.object({ t: v.literal("controlRequest"), agent: AgentName }),
+  /** The agent who had (or asked for) control gave it up or left. */
+  v.object({ t: v.literal("controlReleased"), agent: AgentName }),
+  /** An action of the agent in control, to do on the page. */
+  v.object({ t: v.literal("control"), agent: AgentName, action: ControlAction }),
   SessionEnded,
   ErrorMessage,
   Ping,

@@ -4,6 +4,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clickAt, pointAt, wheelTo } from "../helpers/agent-view";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 import { clickUi, marksShown, uiHas, waitForUiText } from "../helpers/ui";
 import { AGENT_PASSWORD, startWorld, stopWorld, type World } from "../helpers/world";
@@ -15,21 +16,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => stopWorld(world));
-
-/** The agent moves the mouse onto the replayed `selector`, at (fx, fy) of its box (the console scales the page). */
-async function pointAt(agent: Page, selector: string, fx: number, fy: number) {
-  const at = await agent.evaluate(
-    ({ selector, fx, fy }) => {
-      const iframe = document.querySelector("[data-testid=agent-view] iframe") as HTMLIFrameElement;
-      const box = iframe.contentDocument!.querySelector(selector)!.getBoundingClientRect();
-      const frame = iframe.getBoundingClientRect();
-      const scale = frame.width / iframe.offsetWidth;
-      return { x: frame.left + (box.left + box.width * fx) * scale, y: frame.top + (box.top + box.height * fy) * scale };
-    },
-    { selector, fx, fy },
-  );
-  await agent.mouse.move(at.x, at.y, { steps: 4 });
-}
 
 /** Where (fx, fy) of `selector`'s box is on the visitor's page. */
 async function pointOf(page: Page, selector: string, fx: number, fy: number) {
@@ -99,13 +85,6 @@ describe("the agent's pointer (Chromium)", () => {
     await page.close();
   });
 });
-
-/** The agent clicks the replayed `selector` (its middle). */
-async function clickAt(agent: Page, selector: string) {
-  await pointAt(agent, selector, 0.5, 0.5);
-  await agent.mouse.down();
-  await agent.mouse.up();
-}
 
 /** The agent clicks a point of the replayed page where only its background is (body or html). */
 async function clickBackground(agent: Page) {
@@ -277,6 +256,97 @@ describe("a colleague invited, and what the site hears (Chromium)", () => {
     await alice.close();
     await bob.close();
     await again.close();
+    await page.close();
+  });
+});
+
+describe("remote control (Chromium)", () => {
+  it("the agent asks, the visitor declines, then allows: the agent types, chooses, ticks, scrolls and follows a link of the site; masked fields and other sites stay out of reach; the visitor's activity suspends control; Stop and Escape end it", async () => {
+    const page = await world.visitor.context.newPage();
+    await page.setViewportSize({ width: 900, height: 500 });
+    await page.goto(`${world.server.url}/demo/checkout.html`);
+    const key = await shareAndReadKey(page);
+    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Checkout");
+    const state = () => alice.getByTestId("control-state").textContent({ timeout: 1_000 }).catch(() => null);
+    const notice = () => alice.getByTestId("live-notice").textContent({ timeout: 1_000 }).catch(() => null);
+
+    // Asked, and declined.
+    await alice.getByRole("button", { name: "Request control" }).click();
+    await waitForUiText(page, "Allow alice to control this page?");
+    await expect.poll(state, { timeout: 10_000 }).toBe("Waiting for the visitor to allow control…");
+    await clickUi(page, "Decline");
+    await expect.poll(state, { timeout: 15_000 }).toBe("The visitor declined control.");
+    expect(await uiHas(page, "Allow alice")).toBe(false);
+
+    // Without control, a click in the view only highlights: the visitor's page is untouched.
+    await clickAt(alice, "#gift");
+    await expect.poll(() => names(page, "highlight"), { timeout: 15_000 }).toEqual(["alice"]);
+    expect(await page.locator("#gift").isChecked()).toBe(false);
+
+    // Asked again, and allowed.
+    await alice.getByRole("button", { name: "Request control" }).click();
+    await clickUi(page, "Allow");
+    await expect.poll(state, { timeout: 15_000 }).toMatch(/^You control the visitor's page/);
+    await waitForUiText(page, "alice is controlling this page");
+
+    // Typing into a normal field, through the console's editor.
+    await clickAt(alice, "#fullname");
+    await alice.getByTestId("control-editor").pressSequentially("Vera Visitor");
+    await expect.poll(() => page.locator("#fullname").inputValue(), { timeout: 15_000 }).toBe("Vera Visitor");
+    await alice.getByRole("button", { name: "Done" }).click();
+    // Choosing an option, ticking a box.
+    await clickAt(alice, "#delivery");
+    await alice.getByTestId("control-editor").selectOption({ label: "Express (next day)" });
+    await expect.poll(() => page.locator("#delivery").inputValue(), { timeout: 15_000 }).toBe("express");
+    await alice.getByRole("button", { name: "Done" }).click();
+    await clickAt(alice, "#gift");
+    await expect.poll(() => page.locator("#gift").isChecked(), { timeout: 15_000 }).toBe(true);
+
+    // The wheel over the view scrolls the visitor's page (and so the agent's view) down to the payment fields.
+    await wheelTo(alice, "#cc-number");
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(100);
+
+    // A payment field is out of reach: nothing typed, and the agent is told why.
+    await clickAt(alice, "#cc-number");
+    await alice.getByTestId("control-editor").pressSequentially("4111");
+    await expect.poll(notice, { timeout: 15_000 }).toMatch(/^That field is masked/);
+    await alice.getByRole("button", { name: "Done" }).click();
+    expect(await page.locator("#cc-number").inputValue()).toBe("");
+    // So is another site: the bank's link does not navigate.
+    await wheelTo(alice, "#bank");
+    await clickAt(alice, "#bank");
+    await expect.poll(notice, { timeout: 15_000 }).toMatch(/^That link leaves the shared site/);
+    expect(page.url()).toBe(`${world.server.url}/demo/checkout.html`);
+
+    // The visitor moves the mouse: control is suspended (the agent sees it, actions are refused), then resumes.
+    await page.mouse.move(50, 300);
+    await page.mouse.move(80, 320);
+    await expect.poll(state, { timeout: 15_000 }).toBe("Control by alice is paused: the visitor is using the page. It resumes when they stop.");
+    await waitForUiText(page, "Paused while you use the page.");
+    await expect.poll(state, { timeout: 15_000 }).toMatch(/^You control the visitor's page/);
+
+    // A link within the site: the visitor's tab goes there, and control carries on on the new page.
+    await wheelTo(alice, "header");
+    await clickAt(alice, "header a[href$='cart.html']");
+    await page.waitForURL(/cart\.html/, { timeout: 15_000 });
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Your cart");
+    await waitForUiText(page, "alice is controlling this page");
+
+    // The visitor's Stop ends it at once; the agent's next action is refused.
+    await clickUi(page, "Stop control");
+    await expect.poll(state, { timeout: 15_000 }).toBe("The visitor took control back.");
+    expect(await uiHas(page, "is controlling")).toBe(false);
+
+    // And Escape, after another grant.
+    await alice.getByRole("button", { name: "Request control" }).click();
+    await clickUi(page, "Allow");
+    await expect.poll(state, { timeout: 15_000 }).toMatch(/^You control the visitor's page/);
+    await page.keyboard.press("Escape");
+    await expect.poll(state, { timeout: 15_000 }).toBe("The visitor took control back.");
+
+    await clickUi(page, "Stop sharing");
+    await alice.close();
     await page.close();
   });
 });

@@ -7,6 +7,7 @@ import type { Page } from "puppeteer-core";
 import { relayedStrings, startServer, type TestServer } from "../helpers/server";
 import { launchAgent } from "../helpers/chromium";
 import { replayed, signInAndJoin } from "../helpers/console";
+import { clickAt, wheelTo } from "../helpers/agent-view";
 import { CHURN_ROWS, ROWS_DIGEST } from "../helpers/big-page";
 import { answerTerms, clickUi, launchFirefoxVisitor, termsShown, uiText, shareAndReadKey, waitForUiText, type FirefoxVisitor } from "../helpers/firefox";
 
@@ -123,6 +124,42 @@ describe("Firefox ESR visitor", () => {
     await page.evaluate("clearInterval(window.churn)");
     const visitorDigest = await page.evaluate(`((doc) => { ${ROWS_DIGEST} })(document)`);
     await expect.poll(() => replayed(console, ROWS_DIGEST), { timeout: 30_000 }).toBe(visitorDigest);
+    await clickUi(page, "Stop sharing");
+    await page.close();
+    await console.context().close();
+  });
+
+  it("remote control: Allow → the agent types and chooses in the Firefox visitor's page; a payment field stays out of reach; Stop control ends it", async () => {
+    const page = await visitor.browser.newPage();
+    await page.goto(`${server.url}/demo/checkout.html`);
+    const key = await shareAndReadKey(page);
+    const console = await signInAndJoin(agent.browser, server.url, "alice", PASSWORD, key);
+    await expect.poll(() => replayed(console, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Checkout");
+    const state = () => console.getByTestId("control-state").textContent({ timeout: 1_000 }).catch(() => null);
+
+    await console.getByRole("button", { name: "Request control" }).click();
+    await waitUi(page, "Allow alice to control this page?");
+    await clickUi(page, "Allow");
+    await expect.poll(state, { timeout: 15_000 }).toMatch(/^You control the visitor's page/);
+    await waitUi(page, "alice is controlling this page");
+
+    await clickAt(console, "#fullname");
+    await console.getByTestId("control-editor").pressSequentially("Fiona Firefox");
+    await expect.poll(() => page.$eval("#fullname", (el) => (el as HTMLInputElement).value), { timeout: 15_000 }).toBe("Fiona Firefox");
+    await console.getByRole("button", { name: "Done" }).click();
+    await clickAt(console, "#delivery");
+    await console.getByTestId("control-editor").selectOption({ label: "Pick up in store" });
+    await expect.poll(() => page.$eval("#delivery", (el) => (el as HTMLSelectElement).value), { timeout: 15_000 }).toBe("pickup");
+    await console.getByRole("button", { name: "Done" }).click();
+
+    await wheelTo(console, "#cc-number");
+    await clickAt(console, "#cc-number");
+    await console.getByTestId("control-editor").pressSequentially("4111");
+    await expect.poll(() => console.getByTestId("live-notice").textContent({ timeout: 1_000 }).catch(() => null), { timeout: 15_000 }).toMatch(/^That field is masked/);
+    expect(await page.$eval("#cc-number", (el) => (el as HTMLInputElement).value)).toBe("");
+
+    await clickUi(page, "Stop control");
+    await expect.poll(state, { timeout: 15_000 }).toBe("The visitor took control back.");
     await clickUi(page, "Stop sharing");
     await page.close();
     await console.context().close();

@@ -105,3 +105,71 @@ describe("invitations", () => {
     expect(await b.next("joined")).toMatchObject({ sessionKey: key, keyType: "random" });
   });
 });
+
+describe("remote control through the server", () => {
+  const auditOf = () => {
+    const row = server.store.auditRows("demo")[0]!;
+    return server.store.auditEvents(row.id).map((e) => `${e.agent}:${e.event}`);
+  };
+
+  it("relays actions only from the agent the visitor granted, one agent at a time, and writes grant, suspension, revocation to the audit log", async () => {
+    const { v, a, key } = await watched();
+    await server.addAgent("demo", "bob", PW);
+    const b = await agent(server, "bob", PW);
+    clients.push(b);
+    b.send({ t: "join", key });
+    await b.next("joined");
+
+    // No grant: refused, nothing reaches the visitor.
+    a.send({ t: "control", action: { kind: "click", id: 5 } });
+    expect(await a.next("error")).toMatchObject({ code: "CONTROL_NOT_GRANTED" });
+    a.send({ t: "controlRequest" });
+    expect(await v.next("controlRequest")).toEqual({ t: "controlRequest", agent: "alice" });
+    expect(await b.next("controlState")).toEqual({ t: "controlState", agent: "alice", state: "asked" });
+    a.send({ t: "control", action: { kind: "click", id: 5 } }); // asked is not granted
+    expect(await a.next("error")).toMatchObject({ code: "CONTROL_NOT_GRANTED" });
+    b.send({ t: "controlRequest" });
+    expect(await b.next("error")).toMatchObject({ code: "CONTROL_BUSY" });
+
+    v.send({ t: "controlState", state: "granted" });
+    expect(await a.next("controlState", (m) => m.state === "granted")).toEqual({ t: "controlState", agent: "alice", state: "granted" });
+    a.send({ t: "control", action: { kind: "input", id: 9, value: "Vera" } });
+    expect(await v.next("control")).toEqual({ t: "control", agent: "alice", action: { kind: "input", id: 9, value: "Vera" } });
+    // Another agent in the same session still cannot act.
+    b.send({ t: "control", action: { kind: "click", id: 5 } });
+    expect(await b.next("error")).toMatchObject({ code: "CONTROL_NOT_GRANTED" });
+
+    // A refusal on the page reaches only the agent in control, with the reason.
+    v.send({ t: "controlRefused", reason: "masked" });
+    expect(await a.next("error")).toMatchObject({ code: "CONTROL_REFUSED", message: expect.stringMatching(/^That field is masked/) });
+
+    v.send({ t: "controlState", state: "suspended" });
+    await a.next("controlState", (m) => m.state === "suspended");
+    a.send({ t: "control", action: { kind: "scroll", x: 0, y: 100 } });
+    expect(await a.next("error")).toMatchObject({ code: "CONTROL_NOT_GRANTED", message: expect.stringMatching(/using the page/) });
+    v.send({ t: "controlState", state: "revoked" });
+    await a.next("controlState", (m) => m.state === "revoked");
+    a.send({ t: "control", action: { kind: "click", id: 5 } });
+    expect(await a.next("error")).toMatchObject({ code: "CONTROL_NOT_GRANTED" });
+    expect(v.received.filter((m) => m.t === "control")).toEqual([]);
+    expect(auditOf()).toEqual(["alice:control_asked", "alice:control_granted", "alice:control_suspended", "alice:control_revoked"]);
+  });
+
+  it("refuses malformed actions (BAD_MESSAGE) and takes control away with the agent who leaves", async () => {
+    const { v, a } = await watched();
+    for (const action of [{ kind: "click" }, { kind: "click", id: -1 }, { kind: "type", id: 1 }, { kind: "input", id: 1, value: "x".repeat(10_001) }, { kind: "scroll", x: -5, y: 0 }]) {
+      a.send({ t: "control", action });
+      expect(await a.next("error")).toMatchObject({ code: "BAD_MESSAGE" });
+    }
+    a.send({ t: "controlRequest" });
+    await v.next("controlRequest");
+    v.send({ t: "controlState", state: "granted" });
+    await a.next("controlState", (m) => m.state === "granted");
+    a.send({ t: "leave" });
+    expect(await v.next("controlReleased")).toEqual({ t: "controlReleased", agent: "alice" });
+    // A visitor's word on control nobody asked for is refused.
+    v.send({ t: "controlState", state: "granted" });
+    expect(await v.next("error")).toMatchObject({ code: "INVALID_STATE" });
+    expect(auditOf()).toEqual(["alice:control_asked", "alice:control_granted", "alice:control_released"]);
+  });
+});
