@@ -332,8 +332,17 @@ describe("remote control (Chromium)", () => {
     await page.waitForURL(/cart\.html/, { timeout: 15_000 });
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Your cart");
     await waitForUiText(page, "alice is controlling this page");
+    // On the sign-in page, the password field is out of reach too.
+    await clickAt(alice, "#account");
+    await page.waitForURL(/login\.html/, { timeout: 15_000 });
+    await expect.poll(() => replayed(alice, "return Boolean(doc.getElementById('password'))"), { timeout: 15_000 }).toBe(true);
+    await clickAt(alice, "#password");
+    await alice.getByTestId("control-editor").pressSequentially("hunter2");
+    await expect.poll(notice, { timeout: 15_000 }).toMatch(/^That field is masked/);
+    await alice.getByRole("button", { name: "Done" }).click();
+    expect(await page.locator("#password").inputValue()).toBe("");
 
-    // The visitor's Stop ends it at once; the agent's next action is refused.
+    // The visitor's Stop ends it at once: the console's clicks only highlight again.
     await clickUi(page, "Stop control");
     await expect.poll(state, { timeout: 15_000 }).toBe("The visitor took control back.");
     expect(await uiHas(page, "is controlling")).toBe(false);

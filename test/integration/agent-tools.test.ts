@@ -155,6 +155,27 @@ describe("remote control through the server", () => {
     expect(auditOf()).toEqual(["alice:control_asked", "alice:control_granted", "alice:control_suspended", "alice:control_revoked"]);
   });
 
+  it("keeps sessions apart: control granted in one session gives an agent of another nothing", async () => {
+    const { v, a } = await watched();
+    a.send({ t: "controlRequest" });
+    await v.next("controlRequest");
+    v.send({ t: "controlState", state: "granted" });
+    await a.next("controlState", (m) => m.state === "granted");
+    // bob is in a second session (its own visitor), which granted nothing.
+    await server.addAgent("demo", "bob", PW);
+    const { client: v2, key: key2 } = await sharingVisitor(server);
+    const b = await agent(server, "bob", PW);
+    clients.push(v2, b);
+    b.send({ t: "join", key: key2 });
+    await b.next("joined");
+    b.send({ t: "control", action: { kind: "click", id: 5 } });
+    expect(await b.next("error")).toMatchObject({ code: "CONTROL_NOT_GRANTED" });
+    a.send({ t: "control", action: { kind: "click", id: 6 } }); // alice's still reaches her own visitor only
+    expect(await v.next("control")).toMatchObject({ agent: "alice", action: { id: 6 } });
+    expect(v.received.filter((m) => m.t === "control")).toEqual([]);
+    expect(v2.received.filter((m) => m.t === "control")).toEqual([]);
+  });
+
   it("refuses malformed actions (BAD_MESSAGE) and takes control away with the agent who leaves", async () => {
     const { v, a } = await watched();
     for (const action of [{ kind: "click" }, { kind: "click", id: -1 }, { kind: "type", id: 1 }, { kind: "input", id: 1, value: "x".repeat(10_001) }, { kind: "scroll", x: -5, y: 0 }]) {
