@@ -6,7 +6,7 @@
 import type { Identity } from "~src/identity";
 import { PROTOCOL_VERSION, type ServerToVisitor, type VisitorToServer } from "~src/protocol";
 
-export type AgentMark = Extract<ServerToVisitor, { t: "pointer" | "highlight" }>;
+export type AgentMark = Extract<ServerToVisitor, { t: "pointer" | "highlight" | "draw" }>;
 export type ControlMessage = Extract<ServerToVisitor, { t: "controlRequest" | "controlReleased" | "control" }>;
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "~src/reconnect";
 import type { VisitorEvent } from "~src/visitor/machine";
@@ -68,6 +68,7 @@ export class ServerConnection {
             return this.deps.emit({ type: "snapshotRequest" });
           case "pointer":
           case "highlight":
+          case "draw":
             return this.deps.mark(message);
           case "controlRequest":
           case "controlReleased":

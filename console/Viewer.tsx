@@ -3,7 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { Replayer } from "rrweb";
 import type { eventWithTime } from "@rrweb/types";
 import { mapEventUrls } from "~src/capture/urls";
-import type { ControlAction, PointerTarget } from "~src/protocol";
+import { STROKE_MS, type ControlAction, type PointerTarget, type Stroke } from "~src/protocol";
 import { applyPageEvent } from "./page-events";
 
 export interface ViewerHandle {
@@ -31,6 +31,8 @@ export function Viewer({
   onPointer,
   onHighlight,
   control,
+  drawing,
+  onDraw,
 }: {
   register: (handle: ViewerHandle | null) => void;
   overlay: string | null;
@@ -40,11 +42,16 @@ export function Viewer({
   /** The node the agent clicked, to outline for the visitor; null (a click on the page's background) removes it. */
   onHighlight: (id: number | null) => void;
   control: ViewerControl | null;
+  /** Draw mode: a drag draws a stroke (sent when the mouse is released) instead of clicking. */
+  drawing: boolean;
+  onDraw: (stroke: Stroke) => void;
 }) {
   const stage = useRef<HTMLDivElement>(null);
   // The view is set up once; what a click does follows the latest props.
   const controlRef = useRef<ViewerControl | null>(control);
   controlRef.current = control;
+  const drawRef = useRef({ drawing, onDraw });
+  drawRef.current = { drawing, onDraw };
   const screen = useRef<HTMLDivElement>(null);
   const outline = useRef<HTMLDivElement>(null);
 
@@ -94,7 +101,10 @@ export function Viewer({
     // iframe takes no pointer events: the stage hears the mouse and asks the replayed document).
     const pointing = new PointerThrottle(onPointer);
     const stageElement = stage.current!;
-    const onMove = (event: MouseEvent) => pointing.set(hitAt(replayer, event.clientX, event.clientY)?.target ?? null);
+    const onMove = (event: MouseEvent) => {
+      if (stroke) addPoint(event);
+      pointing.set(hitAt(replayer, event.clientX, event.clientY)?.target ?? null);
+    };
     const onLeave = () => pointing.set(null);
     // A click highlights the element for the visitor, and outlines it here as the agent's feedback.
     let highlighted: Element | null = null;
@@ -114,7 +124,35 @@ export function Viewer({
       element.hidden = false;
     };
     const outlineTimer = setInterval(showOutline, 250);
+    // Draw mode: a drag collects anchored points (at least 4 px apart), sent on release and echoed here.
+    let stroke: { points: Stroke; screen: string[]; last: { x: number; y: number } } | null = null;
+    let drew = false;
+    const onDown = (event: MouseEvent) => {
+      if (!drawRef.current.drawing || event.button !== 0) return;
+      event.preventDefault();
+      stroke = { points: [], screen: [], last: { x: -99, y: -99 } };
+      addPoint(event);
+    };
+    const addPoint = (event: MouseEvent) => {
+      if (!stroke || stroke.points.length >= 200 || Math.hypot(event.clientX - stroke.last.x, event.clientY - stroke.last.y) < 4) return;
+      const hit = hitAt(replayer, event.clientX, event.clientY);
+      if (!hit) return;
+      const origin = stageElement.getBoundingClientRect();
+      stroke.last = { x: event.clientX, y: event.clientY };
+      stroke.points.push(hit.target);
+      stroke.screen.push(`${Math.round(event.clientX - origin.left)} ${Math.round(event.clientY - origin.top)}`);
+    };
+    const onUp = () => {
+      if (!stroke) return;
+      const done = stroke;
+      stroke = null;
+      drew = true;
+      if (done.points.length < 2) return;
+      drawRef.current.onDraw(done.points);
+      echoStroke(stageElement, done.screen);
+    };
     const onClick = (event: MouseEvent) => {
+      if (drew || drawRef.current.drawing) return void (drew = false);
       const hit = hitAt(replayer, event.clientX, event.clientY);
       if (controlRef.current) return void (hit && controlClick(controlRef.current, hit.element, hit.target.id));
       const background = !hit || hit.element === hit.element.ownerDocument.body || hit.element === hit.element.ownerDocument.documentElement;
@@ -125,6 +163,8 @@ export function Viewer({
     stageElement.addEventListener("mousemove", onMove);
     stageElement.addEventListener("mouseleave", onLeave);
     stageElement.addEventListener("click", onClick);
+    stageElement.addEventListener("mousedown", onDown);
+    window.addEventListener("mouseup", onUp);
     // In control, the wheel scrolls the visitor's page (their recorded scroll brings the view along).
     let wheelTarget: { x: number; y: number } | null = null;
     let wheelTimer: ReturnType<typeof setTimeout> | null = null;
@@ -154,6 +194,8 @@ export function Viewer({
       stageElement.removeEventListener("mousemove", onMove);
       stageElement.removeEventListener("mouseleave", onLeave);
       stageElement.removeEventListener("click", onClick);
+      stageElement.removeEventListener("mousedown", onDown);
+      window.removeEventListener("mouseup", onUp);
       stageElement.removeEventListener("wheel", onWheel);
       if (wheelTimer) clearTimeout(wheelTimer);
       observer.disconnect();
@@ -162,12 +204,25 @@ export function Viewer({
   }, []);
 
   return (
-    <div class="stage" ref={stage}>
+    <div class={drawing ? "stage drawing" : "stage"} ref={stage}>
       <div class="screen" ref={screen} data-testid="agent-view" />
       <div class="highlight" ref={outline} hidden data-testid="agent-highlight" />
       {overlay && <div class="overlay" role="status">{overlay}</div>}
     </div>
   );
+}
+
+/** The agent's own stroke over the view, fading as it does on the visitor's page. */
+function echoStroke(stage: HTMLElement, points: string[]): void {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "stroke");
+  svg.setAttribute("data-testid", "agent-stroke");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", `M${points.join(" L")}`);
+  svg.append(path);
+  svg.style.animationDuration = `${STROKE_MS}ms`;
+  stage.append(svg);
+  setTimeout(() => svg.remove(), STROKE_MS);
 }
 
 /** A click in control: fields open the editor, boxes toggle, anything else is clicked on the visitor's page. */

@@ -114,6 +114,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
   const [request, setRequest] = useState<ShareRequest | null>(null);
   const [recordError, setRecordError] = useState<string | null>(null);
   const [editing, setEditing] = useState<Editing | null>(null);
+  const [drawing, setDrawing] = useState(false);
 
   // An invitation link (opened, or pasted into the address bar): join once the socket is up.
   const inviteToken = page.view === "invite" ? page.token : null;
@@ -275,16 +276,23 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
             <button class="plain" onClick={() => { liveKey.current = null; showLiveInAddress(null, watched); socketRef.current?.send({ t: "leave" }); setLive(null); }}>{t("leave")}</button>
             {!held && <button class="plain" onClick={() => { setNotice(null); socketRef.current?.send({ t: "controlRequest" }); }}>{t("requestControl")}</button>}
             {held && mine && <button class="plain" onClick={() => socketRef.current?.send({ t: "controlRelease" })}>{held.state === "asked" ? t("cancelControl") : t("releaseControl")}</button>}
+            <button class="plain" aria-pressed={drawing} onClick={() => setDrawing(!drawing)}>{t("draw")}</button>
             <button class="plain" onClick={() => socketRef.current?.send({ t: "invite" })}>{t("invite")}</button>
             <button class="danger" onClick={() => socketRef.current?.send({ t: "endSession" })}>{t("endSession")}</button>
           </div>
-          {controlText && <p class={`banner control ${controlling ? "on" : ""}`} role="status" data-testid="control-state">{controlText}</p>}
-          {notice && <p class={`${notice.kind} banner`} role="status" data-testid="live-notice">{notice.text}</p>}
-          {controlling && editing && <Editor editing={editing} control={control} onDone={() => setEditing(null)} />}
+          {/* Always one line, so the view does not move when control starts or changes. */}
+          <p class={`banner control ${controlling ? "on" : ""}`} role="status" data-testid="control-state">{controlText ?? ""}</p>
+          {/* Over the view, not above it: an agent at work keeps the page where it was. */}
+          <div class="floating">
+            {controlling && editing && <Editor editing={editing} control={control} onDone={() => setEditing(null)} />}
+            {notice && <p class={`${notice.kind} banner`} role="status" data-testid="live-notice">{notice.text}</p>}
+          </div>
           {live.invite && <InviteLink link={live.invite.link} onClose={() => setLive((l) => l && { ...l, invite: null })} />}
           {live.skipped > 0 && <p class="info banner" role="status" data-testid="assets-skipped">{t("assetsSkipped", { count: String(live.skipped) })}</p>}
           <Viewer register={registerViewer} overlay={overlay} sessionKey={live.sessionKey} onPointer={(target) => socketRef.current?.send({ t: "pointer", target })}
             onHighlight={(id) => socketRef.current?.send({ t: "highlight", id })}
+            drawing={drawing}
+            onDraw={(stroke) => socketRef.current?.send({ t: "draw", stroke })}
             control={controlling ? { act: (action) => { setNotice(null); control(action); }, edit: setEditing } : null}
           />
         </section>

@@ -105,6 +105,9 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
       case "highlight":
         if (current?.visitor) send(current.visitor, { t: "highlight", agent: agent.username, id: message.id });
         return;
+      case "draw":
+        if (current?.visitor) send(current.visitor, { t: "draw", agent: agent.username, stroke: message.stroke });
+        return;
     }
   }
 

@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import type { GlimpseError } from "./errors";
 import type { SiteRule } from "./identity";
-import { TermsStatus, VisitorId, type ControlAction, type ControlRefusal, type KeyType, type PointerTarget } from "./protocol";
+import { TermsStatus, VisitorId, type ControlAction, type ControlRefusal, type KeyType, type PointerTarget, type Stroke } from "./protocol";
 import type { ControlView } from "./visitor/control";
 import { Settings, type ManagedKey } from "./settings";
 import type { Ended, VisitorState } from "./visitor/machine";
@@ -179,6 +179,8 @@ export type BackgroundToCapture =
   | { t: "pointer"; agent: string; target: PointerTarget }
   /** To the top frame: outline the node an agent highlights (null: remove it). */
   | { t: "highlight"; agent: string; id: number | null }
+  /** To the top frame: draw an agent's stroke, which fades by itself. */
+  | { t: "draw"; agent: string; stroke: Stroke }
   /** To the top frame: remove every agent's pointer and highlight (the visitor hid them). */
   | { t: "marksOff" }
   /** To a cross-origin frame: show your token to your parent frame's recorder. */

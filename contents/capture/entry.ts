@@ -110,6 +110,8 @@ function connect(attempt: number): void {
       marks.pointer(message.agent, message.target);
     } else if (message.t === "highlight" && !framed) {
       marks.highlight(message.agent, message.id);
+    } else if (message.t === "draw" && !framed) {
+      marks.draw(message.agent, message.stroke);
     } else if (message.t === "control" && !framed) {
       const current = recorder;
       const refused = current ? applyControl(message.action, (id) => current.nodeById(id), rules) : "missing";

@@ -7,16 +7,20 @@
  * their marks come back; the host takes no pointer events, so the page works as before under it.
  */
 import { UI_ATTRIBUTE } from "~src/capture/masking";
-import type { PointerTarget } from "~src/protocol";
+import { STROKE_MS, type PointerTarget, type Stroke } from "~src/protocol";
 
 type Target = NonNullable<PointerTarget>;
-type Mark = { kind: "pointer"; element: HTMLElement; target: Target } | { kind: "highlight"; element: HTMLElement; id: number };
+type Mark =
+  | { kind: "pointer"; element: HTMLElement; target: Target }
+  | { kind: "highlight"; element: HTMLElement; id: number }
+  | { kind: "stroke"; element: HTMLElement; stroke: Stroke };
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLOURS = ["#d93025", "#1a73e8", "#188038", "#e37400", "#9334e6", "#c5221f", "#007b83"];
 const colourOf = (agent: string) => COLOURS[[...agent].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % COLOURS.length]!;
 /** How often a highlight is re-placed when nothing scrolled (the page may reflow under it). */
 const REFLOW_CHECK_MS = 250;
+
 
 const STYLE = `
 .pointer { position: fixed; left: 0; top: 0; pointer-events: none; transition: transform 80ms linear; will-change: transform; }
@@ -26,7 +30,11 @@ const STYLE = `
 .pointer span { left: 14px; top: 16px; }
 .highlight { position: fixed; left: 0; top: 0; pointer-events: none; box-sizing: border-box; border: 3px solid;
   border-radius: 4px; box-shadow: 0 0 0 4px rgba(255,255,255,.6); }
-.highlight span { left: -3px; bottom: 100%; margin-bottom: 2px; }`;
+.highlight span { left: -3px; bottom: 100%; margin-bottom: 2px; }
+.stroke { position: fixed; left: 0; top: 0; pointer-events: none; animation: fade ${STROKE_MS}ms linear forwards; }
+.stroke svg { position: fixed; left: 0; top: 0; width: 100vw; height: 100vh; overflow: visible; }
+.stroke span { position: fixed; padding: 2px 6px; border-radius: 4px; color: #fff; font: 600 12px/1.3 system-ui, sans-serif; white-space: nowrap; }
+@keyframes fade { 0%, 75% { opacity: 1; } 100% { opacity: 0; } }`;
 
 export class AgentMarks {
   private host: HTMLElement | null = null;
@@ -34,6 +42,7 @@ export class AgentMarks {
   /** By `${kind}:${agent}`. */
   private readonly shown = new Map<string, Mark>();
   private frame = 0;
+  private strokes = 0;
   private reflowTimer: ReturnType<typeof setInterval> | null = null;
   private readonly onViewportChange = () => this.schedule();
 
@@ -54,6 +63,21 @@ export class AgentMarks {
     if (mark.kind === "highlight") mark.id = id;
     this.place(mark);
     this.reflowTimer ??= setInterval(() => this.schedule(), REFLOW_CHECK_MS);
+  }
+
+  /** Draw `agent`'s stroke over the page; it follows the elements it was drawn on, and fades. */
+  draw(agent: string, stroke: Stroke): void {
+    const key = `stroke:${agent}:${++this.strokes}`;
+    const element = this.labelled("stroke", agent);
+    const svg = document.createElementNS(SVG, "svg");
+    const path = document.createElementNS(SVG, "path");
+    for (const [name, value] of Object.entries({ fill: "none", stroke: colourOf(agent), "stroke-width": "4", "stroke-linecap": "round", "stroke-linejoin": "round" })) path.setAttribute(name, value);
+    svg.append(path);
+    element.prepend(svg);
+    const mark: Mark = { kind: "stroke", element, stroke };
+    this.shown.set(key, mark);
+    this.place(mark);
+    setTimeout(() => this.remove(key), STROKE_MS);
   }
 
   clear(): void {
@@ -134,6 +158,7 @@ export class AgentMarks {
 
   /** Where the mark's node is in the viewport now; hidden while that node is not in the page. */
   private place(mark: Mark): void {
+    if (mark.kind === "stroke") return placeStroke(mark.element, mark.stroke, this.nodeById);
     const node = this.nodeById(mark.kind === "pointer" ? mark.target.id : mark.id);
     const box = node ? boxOf(node) : null;
     const { style } = mark.element;
@@ -166,4 +191,19 @@ function boxOf(node: Node): DOMRect | null {
   const range = document.createRange();
   range.selectNodeContents(node);
   return range.getBoundingClientRect();
+}
+
+/** A stroke's path through its points where their elements are now (points on removed elements are skipped). */
+function placeStroke(element: HTMLElement, stroke: Stroke, nodeById: (id: number) => Node | null): void {
+  const points: string[] = [];
+  for (const point of stroke) {
+    const node = nodeById(point.id);
+    const box = node ? boxOf(node) : null;
+    if (box) points.push(`${Math.round(box.left + point.fx * box.width)} ${Math.round(box.top + point.fy * box.height)}`);
+  }
+  element.style.visibility = points.length > 1 ? "visible" : "hidden";
+  element.querySelector("path")?.setAttribute("d", points.length > 1 ? `M${points.join(" L")}` : "");
+  const [x, y] = (points[points.length - 1] ?? "0 0").split(" ");
+  const label = element.querySelector("span");
+  if (label) label.style.transform = `translate(${Number(x) + 8}px, ${Number(y) + 8}px)`;
 }

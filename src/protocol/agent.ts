@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ControlAction, ControlState, Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, NodeId, PauseReason, PointerTarget } from "./common";
+import { Stroke, ControlAction, ControlState, Chunk, ErrorMessage, Frames, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, VisitorId, AssetSkipped, NodeId, PauseReason, PointerTarget } from "./common";
 
 /** Messages the agent console sends to the server. */
 export const AgentToServer = v.variant("t", [
@@ -25,6 +25,8 @@ export const AgentToServer = v.variant("t", [
   v.object({ t: v.literal("pointer"), target: PointerTarget }),
   /** Outline this node of the page for the visitor (the agent clicked it in the view); null removes it. */
   v.object({ t: v.literal("highlight"), id: NodeId }),
+  /** A stroke drawn over the view, shown to the visitor for a few seconds. */
+  v.object({ t: v.literal("draw"), stroke: Stroke }),
   /** Ask the visitor for control of their page (one agent at a time); release gives it back. */
   v.object({ t: v.literal("controlRequest") }),
   v.object({ t: v.literal("controlRelease") }),

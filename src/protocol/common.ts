@@ -48,13 +48,17 @@ export type Page = v.InferOutput<typeof Page>;
  * its width and height, so it lands on the same spot of the same element in a viewport of another
  * size. null: the agent's pointer left the view.
  */
-export const PointerTarget = v.nullable(
-  v.object({
-    id: v.pipe(v.number(), v.integer(), v.minValue(0)),
-    fx: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
-    fy: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
-  }),
-);
+export const AnchoredPoint = v.object({
+  id: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  fx: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+  fy: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+});
+export const PointerTarget = v.nullable(AnchoredPoint);
+/** A stroke the agent drew over the view: each point anchored like the pointer, so it lands on the same spots of the visitor's page. */
+export const Stroke = v.pipe(v.array(AnchoredPoint), v.minLength(2), v.maxLength(200));
+export type Stroke = v.InferOutput<typeof Stroke>;
+/** How long a stroke stays on both sides (it fades over the last quarter). */
+export const STROKE_MS = 4_000;
 export type PointerTarget = v.InferOutput<typeof PointerTarget>;
 /** Why the agent's view is paused: the shared tab left the site, or the visitor paused sharing. */
 export const PauseReason = v.picklist(["left_site", "visitor"]);

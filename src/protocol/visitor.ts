@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ControlAction, ControlRefusal, Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget, NodeId, AgentName, PauseReason } from "./common";
+import { Stroke, ControlAction, ControlRefusal, Asset, AssetSkipped, Chunk, ErrorMessage, Frames, GroupId, Guests, KeyType, Page, Ping, Pong, RequestId, RequestState, SessionEnded, SessionKey, TermsStatus, VisitorId, PointerTarget, NodeId, AgentName, PauseReason } from "./common";
 
 /** Messages a visitor's browser (the extension background) sends to the server. */
 export const VisitorHello = v.object({
@@ -78,6 +78,8 @@ export const ServerToVisitor = v.variant("t", [
   v.object({ t: v.literal("pointer"), agent: AgentName, target: PointerTarget }),
   /** An agent's highlight: an outline around that node of the shared page, with their name. */
   v.object({ t: v.literal("highlight"), agent: AgentName, id: NodeId }),
+  /** An agent's stroke, drawn on the page and faded out. */
+  v.object({ t: v.literal("draw"), agent: AgentName, stroke: Stroke }),
   /** An agent asks to control the page: show the visitor its own dialog. */
   v.object({ t: v.literal("controlRequest"), agent: AgentName }),
   /** The agent who had (or asked for) control gave it up or left. */

@@ -3,7 +3,7 @@
  * console: the agent's pointer on the visitor's page, at the element the agent points at.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { clickAt, pointAt, wheelTo } from "../helpers/agent-view";
 import { replayed, shareAndReadKey, signInAndJoin } from "../helpers/console";
 import { clickUi, marksShown, uiHas, waitForUiText } from "../helpers/ui";
@@ -17,6 +17,16 @@ beforeAll(async () => {
 
 afterAll(() => stopWorld(world));
 
+/**
+ * Pages a test opened, closed after it whether it passed or not: closing the shared tab ends its
+ * session, so a failed test does not leave the next one unable to share.
+ */
+const open: Page[] = [];
+const opened = (page: Page) => (open.push(page), page);
+afterEach(async () => {
+  for (const page of open.splice(0)) await page.close().catch(() => undefined);
+});
+
 /** Where (fx, fy) of `selector`'s box is on the visitor's page. */
 async function pointOf(page: Page, selector: string, fx: number, fy: number) {
   const box = (await page.locator(selector).first().boundingBox())!;
@@ -27,11 +37,11 @@ const names = async (page: Page, kind: "pointer" | "highlight" = "pointer") => (
 
 describe("the agent's pointer (Chromium)", () => {
   it("shows where each agent points, with their name, on the same spot of the visitor's differently sized page; the visitor can hide it; it goes with the agent", async () => {
-    const page = await world.visitor.context.newPage();
+    const page = opened(await world.visitor.context.newPage());
     await page.setViewportSize({ width: 900, height: 500 }); // the console's view is another size; the page scrolls
     await page.goto(`${world.server.url}/demo/index.html`);
     const key = await shareAndReadKey(page);
-    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    const alice = opened(await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key));
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
     expect(await marksShown(page, "pointer")).toEqual([]); // nothing before the agent points
 
@@ -54,7 +64,7 @@ describe("the agent's pointer (Chromium)", () => {
     await page.evaluate(() => window.scrollTo(0, 0));
 
     // A second agent: both pointers, each with its name.
-    const bob = await signInAndJoin(world.agent!.browser, world.server.url, "bob", AGENT_PASSWORD, key);
+    const bob = opened(await signInAndJoin(world.agent!.browser, world.server.url, "bob", AGENT_PASSWORD, key));
     await expect.poll(() => replayed(bob, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
     await pointAt(bob, ".card", 0.5, 0.5);
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual(["alice", "bob"]);
@@ -107,11 +117,11 @@ async function clickBackground(agent: Page) {
 
 describe("the agent's highlight (Chromium)", () => {
   it("outlines the element the agent clicks, follows it as the page reflows, moves to the next one, leaves the page working under it, and goes with the agent", async () => {
-    const page = await world.visitor.context.newPage();
+    const page = opened(await world.visitor.context.newPage());
     await page.goto(`${world.server.url}/demo/index.html`);
     await page.evaluate(() => localStorage.removeItem("glimpse-demo-cart"));
     const key = await shareAndReadKey(page);
-    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    const alice = opened(await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key));
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
 
     const around = async (selector: string) => {
@@ -157,12 +167,47 @@ describe("the agent's highlight (Chromium)", () => {
   });
 });
 
-describe("pause (Chromium)", () => {
-  it("the visitor pauses: the agent is told, nothing of the page is sent (typing, another page) until Resume, then the agent sees the page as it is now", async () => {
-    const page = await world.visitor.context.newPage();
+describe("the agent's drawing (Chromium)", () => {
+  it("a stroke drawn over the view lands on the same elements of the visitor's differently sized page, with the agent's name, and fades away", async () => {
+    const page = opened(await world.visitor.context.newPage());
+    await page.setViewportSize({ width: 900, height: 500 });
     await page.goto(`${world.server.url}/demo/index.html`);
     const key = await shareAndReadKey(page);
-    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    const alice = opened(await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key));
+    await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
+
+    // Draw mode: a drag from the heading's left end to the first card's middle.
+    await alice.getByRole("button", { name: "Draw" }).click();
+    await pointAt(alice, "h1", 0.05, 0.5);
+    await alice.mouse.down();
+    await pointAt(alice, "h1", 0.5, 0.5);
+    await pointAt(alice, ".card", 0.5, 0.5);
+    await alice.mouse.up();
+    expect(await alice.getByTestId("agent-stroke").count()).toBe(1); // the agent sees their stroke too
+    await expect.poll(async () => (await marksShown(page, "stroke")).map((m) => m.agent), { timeout: 15_000 }).toEqual(["alice"]);
+    const [stroke] = await marksShown(page, "stroke");
+    const from = await page.locator("h1").boundingBox();
+    const to = await page.locator(".card").first().boundingBox();
+    // The path's box runs from the heading's left end to the card's middle, on the visitor's layout.
+    expect(Math.abs(stroke!.x - (from!.x + from!.width * 0.05))).toBeLessThan(6);
+    expect(Math.abs(stroke!.y + stroke!.height - (to!.y + to!.height * 0.5))).toBeLessThan(6);
+    // A drag in draw mode is no click: nothing was highlighted.
+    expect(await marksShown(page, "highlight")).toEqual([]);
+    // It fades and goes, on both sides.
+    await expect.poll(() => marksShown(page, "stroke"), { timeout: 15_000 }).toEqual([]);
+    await expect.poll(() => alice.getByTestId("agent-stroke").count(), { timeout: 15_000 }).toBe(0);
+    await clickUi(page, "Stop sharing");
+    await alice.close();
+    await page.close();
+  });
+});
+
+describe("pause (Chromium)", () => {
+  it("the visitor pauses: the agent is told, nothing of the page is sent (typing, another page) until Resume, then the agent sees the page as it is now", async () => {
+    const page = opened(await world.visitor.context.newPage());
+    await page.goto(`${world.server.url}/demo/index.html`);
+    const key = await shareAndReadKey(page);
+    const alice = opened(await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key));
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
     const overlay = () => alice.locator(".stage .overlay").textContent({ timeout: 1_000 }).catch(() => null);
 
@@ -200,7 +245,7 @@ describe("pause (Chromium)", () => {
 
 describe("a colleague invited, and what the site hears (Chromium)", () => {
   it("the agent invites a colleague by link (who signs in and lands in the session); the visitor's panel lists both; the page bridge reports agents, guests and pause", async () => {
-    const page = await world.visitor.context.newPage();
+    const page = opened(await world.visitor.context.newPage());
     await page.goto(`${world.server.url}/demo/index.html`);
     // The site listens to Glimpse's events (after speaking to the bridge once).
     await page.evaluate(() => {
@@ -216,7 +261,7 @@ describe("a colleague invited, and what the site hears (Chromium)", () => {
     await expect.poll(() => named("VisitorInitialized"), { timeout: 15_000 }).toHaveLength(1);
 
     const key = await shareAndReadKey(page);
-    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    const alice = opened(await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key));
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Products");
 
     await alice.getByRole("button", { name: "Invite a colleague" }).click();
@@ -224,7 +269,7 @@ describe("a colleague invited, and what the site hears (Chromium)", () => {
     expect(link).toMatch(new RegExp(`^${world.server.url}/console/#/invite/[A-Za-z0-9_-]{43}$`));
 
     // bob is not signed in: the link asks him to, then takes him into the session.
-    const bob = await (await world.agent!.browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    const bob = opened(await (await world.agent!.browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage());
     await bob.goto(link);
     await bob.getByLabel("Username").fill("bob");
     await bob.getByLabel("Password").fill(AGENT_PASSWORD);
@@ -235,7 +280,7 @@ describe("a colleague invited, and what the site hears (Chromium)", () => {
     await waitForUiText(page, "alice, bob");
 
     // The link was good once: opened again (here by alice in another browser), it says so.
-    const again = await (await world.agent!.browser.newContext()).newPage();
+    const again = opened(await (await world.agent!.browser.newContext()).newPage());
     await again.goto(link);
     await again.getByLabel("Username").fill("alice");
     await again.getByLabel("Password").fill(AGENT_PASSWORD);
@@ -262,11 +307,11 @@ describe("a colleague invited, and what the site hears (Chromium)", () => {
 
 describe("remote control (Chromium)", () => {
   it("the agent asks, the visitor declines, then allows: the agent types, chooses, ticks, scrolls and follows a link of the site; masked fields and other sites stay out of reach; the visitor's activity suspends control; Stop and Escape end it", async () => {
-    const page = await world.visitor.context.newPage();
+    const page = opened(await world.visitor.context.newPage());
     await page.setViewportSize({ width: 900, height: 500 });
     await page.goto(`${world.server.url}/demo/checkout.html`);
     const key = await shareAndReadKey(page);
-    const alice = await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key);
+    const alice = opened(await signInAndJoin(world.agent!.browser, world.server.url, "alice", AGENT_PASSWORD, key));
     await expect.poll(() => replayed(alice, "return doc.querySelector('h1')?.textContent"), { timeout: 15_000 }).toBe("Checkout");
     const state = () => alice.getByTestId("control-state").textContent({ timeout: 1_000 }).catch(() => null);
     const notice = () => alice.getByTestId("live-notice").textContent({ timeout: 1_000 }).catch(() => null);

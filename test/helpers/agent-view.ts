@@ -3,8 +3,12 @@ import type { Page } from "playwright-core";
 import { expect } from "vitest";
 import { replayed } from "./console";
 
-/** The agent moves the mouse onto the replayed `selector`, at (fx, fy) of its box (the console scales the page). */
+/**
+ * The agent moves the mouse onto the replayed `selector`, at (fx, fy) of its box (the console scales
+ * the page). Waits for it to be in the view: a big snapshot arrives in slices, so the page builds up.
+ */
 export async function pointAt(agent: Page, selector: string, fx: number, fy: number) {
+  await expect.poll(() => replayed(agent, `return Boolean(doc.querySelector(${JSON.stringify(selector)}))`), { timeout: 15_000 }).toBe(true);
   const at = await agent.evaluate(
     ({ selector, fx, fy }) => {
       const iframe = document.querySelector("[data-testid=agent-view] iframe") as HTMLIFrameElement;

@@ -63,7 +63,7 @@ async function inShadow<T>(page: Page, host: string, fn: string, arg?: unknown):
 
 export interface MarkShown {
   agent: string;
-  /** A pointer's tip, or a highlight's outer box. */
+  /** A pointer's tip, a highlight's outer box, or a stroke's path box. */
   x: number;
   y: number;
   width: number;
@@ -71,14 +71,14 @@ export interface MarkShown {
   visible: boolean;
 }
 
-/** What agents show on the page (pointers or highlights): each agent's name and where it is drawn. */
-export const marksShown = async (page: Page, kind: "pointer" | "highlight") =>
+/** What agents show on the page (pointers, highlights, strokes): each agent's name and where it is drawn (a stroke: its path's box). */
+export const marksShown = async (page: Page, kind: "pointer" | "highlight" | "stroke") =>
   (await inShadow<MarkShown[]>(
     page,
     "glimpse-marks",
     `function (kind) {
       return [...this.querySelectorAll("." + kind)].map((el) => {
-        const r = el.getBoundingClientRect();
+        const r = (kind === "stroke" ? el.querySelector("path") : el).getBoundingClientRect();
         return { agent: el.textContent, x: r.x, y: r.y, width: r.width, height: r.height, visible: getComputedStyle(el).visibility === "visible" };
       });
     }`,

@@ -35,6 +35,19 @@ describe("the agent's pointer and highlight", () => {
     expect(await v.next("highlight")).toEqual({ t: "highlight", agent: "alice", id: null });
   });
 
+  it("relay a stroke with the agent's name, and refuse one of fewer than 2 or more than 200 points or with a bad point (BAD_MESSAGE)", async () => {
+    const { v, a } = await watched();
+    const stroke = [{ id: 12, fx: 0, fy: 0.5 }, { id: 12, fx: 0.5, fy: 0.5 }, { id: 14, fx: 1, fy: 0 }];
+    a.send({ t: "draw", stroke });
+    expect(await v.next("draw")).toEqual({ t: "draw", agent: "alice", stroke });
+    const point = { id: 1, fx: 0.5, fy: 0.5 };
+    for (const bad of [[point], Array.from({ length: 201 }, () => point), [point, { id: 1, fx: 2, fy: 0 }], [point, { fx: 0, fy: 0 }]]) {
+      a.send({ t: "draw", stroke: bad });
+      expect(await a.next("error")).toMatchObject({ code: "BAD_MESSAGE" });
+    }
+    expect(v.received.filter((m) => m.t === "draw")).toEqual([]);
+  });
+
   it("refuse a target outside the element's box or without a node id (BAD_MESSAGE), and relay nothing", async () => {
     const { v, a } = await watched();
     for (const target of [{ id: 12, fx: 1.5, fy: 0 }, { id: -1, fx: 0, fy: 0 }, { fx: 0, fy: 0 }]) {
