@@ -25,8 +25,8 @@ export class RemoteControl {
     return this.state;
   }
 
-  /** Whether the page should report the visitor's input (a page loaded meanwhile asks). */
-  get watching(): boolean {
+  /** Whether control is on (granted or suspended): only then does a suspension timer run. */
+  private get watching(): boolean {
     return this.state?.state === "granted" || this.state?.state === "suspended";
   }
 

@@ -73,10 +73,10 @@ export function handleMessages({ controller, capture, presence, remote, sendToAg
         if (thisTab && state.status === "live") {
           // The shared tab loaded a page: resume capture on the same site, pause elsewhere (unless
           // the visitor paused sharing: then nothing is recorded on any page until they resume).
-          if (state.paused) {
-            // placeholder already shown to the agents
-          } else if (sameSite(request.url, state.site)) void capture.inject(state.tabId);
-          else sendToAgents({ t: "paused", reason: "left_site" });
+          if (!state.paused) {
+            if (sameSite(request.url, state.site)) void capture.inject(state.tabId);
+            else sendToAgents({ t: "paused", reason: "left_site" });
+          }
         }
         // Every page load in every tab asks this: read each storage item once.
         const origin = httpOrigin(request.url);

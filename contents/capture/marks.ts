@@ -1,6 +1,6 @@
 /**
- * What agents show on the shared page: each agent's pointer (an arrow and their name) and the
- * element they highlight (an outline), one colour per agent. Both are anchored to elements of the
+ * What agents show on the shared page: each agent's pointer (an arrow and their name), the
+ * element they highlight (an outline) and the strokes they draw, one colour per agent. All are anchored to elements of the
  * recorded page (the rrweb ids the agent's replayer shares), so they land on the same element
  * whatever the visitor's viewport and follow it as the page scrolls and reflows. Drawn in a closed
  * shadow root under a host the recorder never records (UI_ATTRIBUTE), so the agents do not see
@@ -21,7 +21,6 @@ const colourOf = (agent: string) => COLOURS[[...agent].reduce((h, c) => (h * 31 
 /** How often a highlight is re-placed when nothing scrolled (the page may reflow under it). */
 const REFLOW_CHECK_MS = 250;
 
-
 const STYLE = `
 .pointer { position: fixed; left: 0; top: 0; pointer-events: none; transition: transform 80ms linear; will-change: transform; }
 .pointer svg { display: block; width: 18px; height: 18px; filter: drop-shadow(0 1px 1px rgba(0,0,0,.35)); }
@@ -39,7 +38,7 @@ const STYLE = `
 export class AgentMarks {
   private host: HTMLElement | null = null;
   private root: ShadowRoot | null = null;
-  /** By `${kind}:${agent}`. */
+  /** By `${kind}:${agent}` (strokes, several per agent while they fade: `stroke:${agent}:${n}`). */
   private readonly shown = new Map<string, Mark>();
   private frame = 0;
   private strokes = 0;
