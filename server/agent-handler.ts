@@ -1,17 +1,33 @@
 /** An agent console's connection (already authenticated at upgrade): join by key, watch visitors, end. */
 import { normalizeKey } from "../src/keys";
-import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer } from "../src/protocol";
+import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer, type KeyType } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { MAX_OPEN_INVITES } from "./invites";
 import { joinSession } from "./join";
 import { requestMessage } from "./request-events";
 import { retryMessage } from "./limits";
 import { send, sendError, type Peer } from "./peer";
+import type { LiveSession } from "./sessions";
 import type { Agent } from "./store";
 
+class RedisUnreachable extends Error {}
+
+/**
+ * What a console sends about the session it is in. Several nodes: while its session is owned by
+ * another node, these go there through the tunnel (server/tunnel.ts); the rest is handled here.
+ */
+const SESSION_MESSAGES = new Set<AgentToServer["t"]>(["leave", "endSession", "controlRequest", "controlRelease", "control", "invite", "pointer", "highlight", "draw"]);
+
+export interface AgentConnectionOptions {
+  /** A tunnelled agent served for another node: greeted and authorised there, never tunnelled on. */
+  tunnelled?: boolean;
+}
+
 /** `valid`: whether the credential the socket was opened with still signs this agent in (server/agent-sockets.ts). */
-export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, valid: () => boolean): Connection {
-  let greeted = false;
+export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | "groupId" | "username">, ip: string, valid: () => boolean, options: AgentConnectionOptions = {}): Connection {
+  let greeted = options.tunnelled === true;
+  // Several nodes, on the agent's own node: where sessions owned elsewhere are reached.
+  const tunnels = options.tunnelled ? undefined : hub.tunnels;
   const self = { peer, valid };
   const forget = hub.agentSockets.add(self);
   let joins: Promise<void> = Promise.resolve();
@@ -28,11 +44,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
         return;
       case "join":
         // One join at a time per connection: a burst of guesses cannot outrun the failure count.
-        joins = joins.then(() => joinByKey(message.key)).catch((error) => {
-          console.error("glimpse: join failed", error);
-          sendError(peer, "INTERNAL");
-        });
-        return;
+        return queueJoin(() => joinByKey(message.key));
       case "watchVisitor": {
         hub.presence.watch(peer, group, message.visitorId);
         // The record shows the visitor's open request, whoever asked; a reloaded console gets its own back.
@@ -53,14 +65,8 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
       case "cancelRequest":
         if (!hub.requests.cancel(group, message.visitorId, agent.username)) return sendError(peer, "REQUEST_NOT_FOUND");
         return;
-      case "joinVisitor": {
-        const found = hub.registry.lookup(group, message.visitorId, "visitor");
-        // The agent whose request started it, and anyone who has been in it (a colleague invited in).
-        if (!("session" in found) || (found.session.allowedAgent !== agent.username && !found.session.agentsSeen.has(agent.username))) {
-          return sendError(peer, "KEY_NOT_FOUND", "You have no live session with this visitor (it ended, or another agent's request started it).");
-        }
-        return joinSession(hub, found.session, peer, agent.username);
-      }
+      case "joinVisitor":
+        return queueJoin(() => joinVisitor(message.visitorId));
       case "controlRequest": {
         if (!current?.visitor) return sendError(peer, "INVALID_STATE", "Control needs a session whose visitor is connected.");
         const held = current.control;
@@ -86,6 +92,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
         return send(peer, { t: "invited", ...invite });
       }
       case "joinInvite": {
+        tunnels?.shut(peer);
         const invite = hub.invites.redeem(group, message.token);
         // Its session may have ended since (the registry no longer has that very session).
         const live = invite && hub.registry.lookup(group, invite.session.key, invite.session.keyType);
@@ -111,6 +118,15 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
     }
   }
 
+  function queueJoin(join: () => Promise<void>): void {
+    tunnels?.shut(peer); // leaving a session owned elsewhere for whichever this join finds
+    joins = joins.then(join).catch((error) => {
+      if (error instanceof RedisUnreachable) return sendError(peer, "NOT_READY", "This server node cannot reach Redis, where it finds sessions on other nodes. Try again in a moment.");
+      console.error("glimpse: join failed", error);
+      sendError(peer, "INTERNAL");
+    });
+  }
+
   /** Keys are guessable by brute force only as fast as failures are allowed (server/limits.ts). */
   async function joinByKey(typed: string): Promise<void> {
     const key = normalizeKey(typed);
@@ -118,11 +134,53 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
     const wait = await hub.limits.joinBlockedFor(agent.id, ip, key);
     if (wait > 0) return sendError(peer, "RATE_LIMITED", retryMessage(wait));
     const found = hub.registry.lookup(group, key, "random");
+    if ("code" in found && found.code === "KEY_NOT_FOUND") {
+      const there = await elsewhere("random", key, JSON.stringify({ t: "join", key }));
+      if (there === "tunnelled") return;
+      if (there) return joinSession(hub, there, peer, agent.username);
+    }
     if ("code" in found) {
       await hub.limits.joinFailed(agent.id, ip, key);
       return sendError(peer, found.code);
     }
     joinSession(hub, found.session, peer, agent.username);
+  }
+
+  async function joinVisitor(visitorId: string): Promise<void> {
+    const found = hub.registry.lookup(group, visitorId, "visitor");
+    let session = "session" in found ? found.session : null;
+    if (!session) {
+      const there = await elsewhere("visitor", visitorId, JSON.stringify({ t: "joinVisitor", visitorId }));
+      if (there === "tunnelled") return;
+      session = there;
+    }
+    // The agent whose request started it, and anyone who has been in it (a colleague invited in).
+    if (!session || (session.allowedAgent !== agent.username && !session.agentsSeen.has(agent.username))) {
+      return sendError(peer, "KEY_NOT_FOUND", "You have no live session with this visitor (it ended, or another agent's request started it).");
+    }
+    joinSession(hub, session, peer, agent.username);
+  }
+
+  /**
+   * Several nodes: a session this node does not have. Owned by a live node: tunnel there and
+   * forward the join (`first`). Kept by a node that died: take it over here. Otherwise null.
+   */
+  async function elsewhere(keyType: KeyType, key: string, first: string): Promise<LiveSession | "tunnelled" | null> {
+    const cluster = hub.cluster;
+    if (!tunnels || !cluster) return null;
+    let owner: string | null;
+    try {
+      owner = await cluster.owner(group, keyType, key);
+      if (owner && owner !== cluster.nodeId && !(await cluster.alive(owner))) owner = null;
+    } catch {
+      throw new RedisUnreachable();
+    }
+    if (owner && owner !== cluster.nodeId) {
+      if (hub.registry.ofAgent(peer)) hub.registry.leave(peer);
+      tunnels.open(owner, peer, { id: agent.id, username: agent.username, groupId: group }, ip, first);
+      return "tunnelled";
+    }
+    return hub.registry.adopt(group, keyType, key);
   }
 
   return {
@@ -141,10 +199,15 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Agent, ip: string, 
         greeted = true;
         return send(peer, { t: "welcome", v: PROTOCOL_VERSION, agent: { username: agent.username, groupId: agent.groupId } });
       }
+      if (tunnels?.ownerOf(peer) && SESSION_MESSAGES.has(parsed.value.t)) {
+        if (hub.agentSockets.authorized(self)) tunnels.forward(peer, text);
+        return;
+      }
       onMessage(parsed.value);
     },
     greeted: () => greeted,
     onClose() {
+      tunnels?.shut(peer);
       forget();
       hub.requests.agentGone(peer);
       hub.registry.leave(peer);

@@ -14,7 +14,8 @@ import { VISITOR_ID_PATTERN } from "../src/bridge";
 import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
 import { agentConnection } from "./agent-handler";
 import { AgentSockets } from "./agent-sockets";
-import { registerAssetRoutes } from "./asset-routes";
+import { Cluster } from "./cluster";
+import { answerAssetQuestions, registerAssetRoutes } from "./asset-routes";
 import { registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
@@ -24,7 +25,8 @@ import { ShareRequests } from "./requests";
 import { Invites } from "./invites";
 import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
-import { SessionRegistry } from "./sessions";
+import { SessionRegistry, type SessionDirectory } from "./sessions";
+import { Tunnels } from "./tunnel";
 import { Heartbeat } from "./heartbeat";
 import { Metrics } from "./metrics";
 import { safeEqual } from "./passwords";
@@ -100,9 +102,19 @@ const ownOrigin = (request: FastifyRequest) => `${request.protocol}://${request.
 export async function buildApp(options: AppOptions = {}) {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? new Store(config.dbPath);
-  const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs });
-  // A restart: the sessions the last process kept wait for their visitor to resume and their agents to rejoin.
-  registry.restore();
+  // Several nodes: Redis says which node owns which session and carries messages between nodes.
+  const cluster = config.redisUrl ? new Cluster({ url: config.redisUrl, nodeId: config.nodeId }) : undefined;
+  if (cluster) await cluster.start();
+  const directory = cluster && sessionDirectory(cluster);
+  const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs, directory });
+  // Redis back (maybe empty): the sessions held here are recorded as this node's again.
+  cluster?.onReconnect(() => {
+    for (const session of registry.all()) directory!.owned(session);
+  });
+  // A restart: the sessions the last process kept wait for their visitor to resume and their agents
+  // to rejoin. Several nodes: only those no live node owns (the others are taken over on demand).
+  if (cluster) await restoreOrphans(cluster, store, registry);
+  else registry.restore();
   const limits = new Limits(options.limits);
   const presence = new PresenceRegistry();
   const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
@@ -118,7 +130,13 @@ export async function buildApp(options: AppOptions = {}) {
     },
     { processMetrics: config.metricsToken !== "" },
   );
-  const hub: Hub = { store, registry, presence, requests, invites: new Invites(), limits, agentSockets, config, metrics, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  const hub: Hub = { store, registry, presence, requests, invites: new Invites(), limits, agentSockets, config, metrics, cluster, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
+  if (cluster) {
+    hub.tunnels = new Tunnels(cluster, (peer, agent, ip) => agentConnection(hub, peer, agent, ip, () => true, { tunnelled: true }));
+    cluster.onMessage((header) => {
+      if (header.k === "release") registry.release(header.groupId, header.keyType, header.key);
+    });
+  }
   let draining = false;
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
@@ -178,15 +196,25 @@ export async function buildApp(options: AppOptions = {}) {
       return false;
     }
   };
-  app.get("/healthz", async (_request, reply) => {
+  // Several nodes: Redis too (without it this node cannot find sessions on others).
+  const checks = () => {
     const database = databaseOk();
-    return reply.status(database ? 200 : 503).send({ ok: database, sessions: registry.size, checks: { database: database ? "ok" : "unreachable" } });
+    const redis = cluster ? cluster.ready() : null;
+    return { ok: database && redis !== false, checks: { database: database ? "ok" : "unreachable", ...(cluster ? { redis: redis ? "ok" : "unreachable" } : {}) } };
+  };
+  app.get("/healthz", async (_request, reply) => {
+    const { ok, checks: found } = checks();
+    return reply.status(ok ? 200 : 503).send({ ok, sessions: registry.size, ...(cluster ? { node: cluster.nodeId } : {}), checks: found });
   });
   app.get("/readyz", async (_request, reply) => {
-    const database = databaseOk();
-    if (database && !draining) return { ready: true, checks: { database: "ok" } };
-    const why = draining ? "This node is draining (shutting down): its clients reconnect to another node." : "This node cannot reach its database.";
-    return reply.status(503).send({ ready: false, ...glimpseError("NOT_READY", why), checks: { database: database ? "ok" : "unreachable", draining } });
+    const { ok, checks: found } = checks();
+    if (ok && !draining) return { ready: true, checks: found };
+    const why = draining
+      ? "This node is draining (shutting down): its clients reconnect to another node."
+      : found.database !== "ok"
+        ? "This node cannot reach its database."
+        : "This node cannot reach Redis, where it finds sessions and visitors on other nodes.";
+    return reply.status(503).send({ ready: false, ...glimpseError("NOT_READY", why), checks: { ...found, draining } });
   });
   const tokenMatches = (authorization: string | undefined, token: string) => safeEqual(/^Bearer (\S+)$/.exec(authorization ?? "")?.[1] ?? "", token);
   // Prometheus: only when a token is configured, and only for a scraper that sends it.
@@ -216,6 +244,7 @@ export async function buildApp(options: AppOptions = {}) {
   });
 
   registerAssetRoutes(app, hub, auth.agentFromRequest, (reply, message) => replyError(reply, 404, "ASSET_NOT_FOUND", message));
+  answerAssetQuestions(hub);
 
   if (config.demoTokens) {
     // The demo shop's stand-in for a site backend: on login it signs the visitor's ID with the
@@ -324,6 +353,7 @@ export async function buildApp(options: AppOptions = {}) {
   // Live sessions are not ended: they stay in the store, and the next process takes each back when
   // its visitor resumes and its agents rejoin, as after a dropped connection (sessions.ts).
   app.addHook("preClose", async () => {
+    hub.tunnels?.stop();
     registry.suspendAll();
     heartbeat.stop();
     agentSockets.stop();
@@ -336,8 +366,34 @@ export async function buildApp(options: AppOptions = {}) {
 
   app.addHook("onClose", async () => {
     clearInterval(purgeTimer);
+    await cluster?.close();
     if (!options.store) store.close();
   });
 
   return app;
+}
+
+/** Several nodes: ownership in Redis follows the sessions this node takes and ends. */
+function sessionDirectory(cluster: Cluster): SessionDirectory {
+  return {
+    owned(session) {
+      // The previous owner (a visitor resumed here) lets go, and its agents rejoin here.
+      cluster
+        .claim(session.groupId, session.keyType, session.key)
+        .then((previous) => previous && cluster.publish(previous, { k: "release", groupId: session.groupId, keyType: session.keyType, key: session.key }))
+        .catch((error) => console.error("glimpse: could not record a session's owner in Redis", error));
+    },
+    ended(session) {
+      cluster.disown(session.groupId, session.keyType, session.key).catch(() => {});
+    },
+  };
+}
+
+/** At start with several nodes: the kept sessions whose owner is gone (or never recorded) are this node's. */
+async function restoreOrphans(cluster: Cluster, store: Store, registry: SessionRegistry): Promise<void> {
+  for (const row of store.liveSessions()) {
+    const keyType = row.keyType === "visitor" ? "visitor" : "random";
+    const owner = await cluster.owner(row.groupId, keyType, row.key);
+    if (!owner || owner === cluster.nodeId || !(await cluster.alive(owner))) registry.adopt(row.groupId, keyType, row.key);
+  }
 }

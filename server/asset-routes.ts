@@ -6,6 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { mapCssUrls } from "../src/capture/urls";
 import type { AssetSkipReason } from "../src/protocol";
+import { ASSET_WAIT_MS, type AssetLookup } from "./assets";
+import type { LiveSession } from "./sessions";
 import type { Agent } from "./store";
 import type { Hub } from "./hub";
 
@@ -25,10 +27,9 @@ export function registerAssetRoutes(app: FastifyInstance, hub: Hub, agentFromReq
     const agent = agentFromRequest(request);
     if (!agent) return reply.status(401).send({ code: "NOT_AUTHORIZED", message: "Sign in to the agent console first (your sign-in may have expired)." });
     const session = hub.registry.find(agent.groupId, request.params.key);
-    // Only an agent in the session: another agent of the group must join first.
-    if (!session || ![...session.agents.values()].includes(agent.username)) return reply404(reply, "No live session of yours has that key.");
     const url = request.query.u ?? "";
-    const found = await session.assets.get(url);
+    const found = session ? await assetOf(session, agent.username, url) : await assetElsewhere(hub, agent, request.params.key, url);
+    if (found === "not_in_session") return reply404(reply, "No live session of yours has that key.");
     if (!found) return reply404(reply, "The visitor's browser has not sent that resource.");
     reply.headers(ASSET_HEADERS);
     if (found.kind === "skipped") return reply.header("x-glimpse-asset", found.reason).type("image/svg+xml").send(placeholder(found.reason));
@@ -45,6 +46,35 @@ export function registerAssetRoutes(app: FastifyInstance, hub: Hub, agentFromReq
       return reply.type("text/css; charset=utf-8").send(css);
     }
     return reply.type(mime).send(found.body);
+  });
+}
+
+/** Only an agent in the session: another agent of the group must join first. */
+async function assetOf(session: LiveSession, agent: string, url: string): Promise<AssetLookup | null | "not_in_session"> {
+  if (![...session.agents.values()].includes(agent)) return "not_in_session";
+  return session.assets.get(url);
+}
+
+/** Several nodes: the session is owned by another node, which holds its assets; ask it over the bus. */
+async function assetElsewhere(hub: Hub, agent: Agent, key: string, url: string): Promise<AssetLookup | null | "not_in_session"> {
+  const cluster = hub.cluster;
+  if (!cluster) return "not_in_session";
+  const owner = (await cluster.owner(agent.groupId, "random", key).catch(() => null)) ?? (await cluster.owner(agent.groupId, "visitor", key).catch(() => null));
+  if (!owner || owner === cluster.nodeId) return "not_in_session";
+  const answer = await cluster.ask(owner, { k: "asset", groupId: agent.groupId, key, agent: agent.username, url }, ASSET_WAIT_MS + 2_000);
+  if (!answer) return null; // the owner did not answer in time
+  const found = answer.header.found;
+  return found && typeof found === "object" && found.kind === "asset" ? { ...found, body: answer.payload } : found;
+}
+
+/** The owner's side of `assetElsewhere`. */
+export function answerAssetQuestions(hub: Hub): void {
+  hub.cluster?.onMessage(async (header) => {
+    if (header.k !== "asset") return;
+    const session = hub.registry.find(header.groupId, header.key);
+    const found = session ? await assetOf(session, header.agent, header.url) : "not_in_session";
+    if (found === "not_in_session" || !found || found.kind === "skipped") return hub.cluster!.publish(header.from, { k: "reply", id: header.id, found });
+    hub.cluster!.publish(header.from, { k: "reply", id: header.id, found: { kind: "asset", mime: found.mime } }, found.body);
   });
 }
 

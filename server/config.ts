@@ -59,6 +59,10 @@ export interface ServerConfig {
   metricsToken: string;
   /** On SIGTERM: how long /readyz says 503 (new clients refused) before the sockets are closed. */
   drainMs: number;
+  /** Several nodes: the Redis that holds who owns which session and carries the bus; "" = one node, no Redis. */
+  redisUrl: string;
+  /** This node's name among several (unique per process); "" = a random one at each start. */
+  nodeId: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -88,6 +92,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   trustProxy: 0,
   metricsToken: "",
   drainMs: 0,
+  redisUrl: "",
+  nodeId: "",
 };
 
 const ENV: Record<keyof ServerConfig, string> = {
@@ -117,9 +123,11 @@ const ENV: Record<keyof ServerConfig, string> = {
   trustProxy: "GLIMPSE_TRUST_PROXY",
   metricsToken: "GLIMPSE_METRICS_TOKEN",
   drainMs: "GLIMPSE_DRAIN_MS",
+  redisUrl: "GLIMPSE_REDIS_URL",
+  nodeId: "GLIMPSE_NODE_ID",
 };
 
-const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts", "metricsToken"]);
+const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts", "metricsToken", "redisUrl", "nodeId"]);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG };

@@ -1,5 +1,6 @@
 import type { AgentSockets } from "./agent-sockets";
 import type { ServerConfig } from "./config";
+import type { Cluster } from "./cluster";
 import type { Invites } from "./invites";
 import type { Limits } from "./limits";
 import type { Metrics } from "./metrics";
@@ -7,6 +8,7 @@ import type { PresenceRegistry } from "./presence";
 import type { ShareRequests } from "./requests";
 import type { SessionRegistry } from "./sessions";
 import type { Store } from "./store";
+import type { Tunnels } from "./tunnel";
 
 /** What the protocol handlers share. */
 export interface Hub {
@@ -19,6 +21,9 @@ export interface Hub {
   agentSockets: AgentSockets;
   config: ServerConfig;
   metrics: Metrics;
+  /** Several nodes (GLIMPSE_REDIS_URL): this node among them, and its agents' tunnels to session owners. */
+  cluster?: Cluster;
+  tunnels?: Tunnels;
   /** Test and audit tap: every frames message relayed, exactly as relayed. Never stored by the server. */
   onRelay?: (sessionKey: string, text: string) => void;
   /** Test tap: every frame a visitor connection sent, before any processing. */

@@ -12,7 +12,7 @@ import type { ControlState, EndReason, KeyType, Page, PauseReason } from "../src
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret, safeEqual } from "./passwords";
-import { sha256, type Store } from "./store";
+import { sha256, type LiveSessionRow, type Store } from "./store";
 import { Outgoing } from "./outgoing";
 
 export interface LiveSession {
@@ -55,8 +55,15 @@ export interface NewSession {
 
 export type Lookup = { session: LiveSession } | { code: "KEY_NOT_FOUND" | "KEY_EXPIRED" };
 
+/** Several nodes (server/cluster.ts): told when this node takes a session and when one ends here. */
+export interface SessionDirectory {
+  owned(session: LiveSession): void;
+  ended(session: LiveSession): void;
+}
+
 export interface RegistryOptions {
   store: Store;
+  directory?: SessionDirectory;
   keyTtlMs: number;
   resumeGraceMs: number;
   now?: () => number;
@@ -88,6 +95,11 @@ export class SessionRegistry {
     const counts = { random: 0, visitor: 0 };
     for (const session of this.sessions.values()) counts[session.keyType]++;
     return counts;
+  }
+
+  /** Every session this process holds. */
+  all(): IterableIterator<LiveSession> {
+    return this.sessions.values();
   }
 
   /** Agents connected to a session. */
@@ -126,6 +138,7 @@ export class SessionRegistry {
     this.byVisitor.set(visitor, session);
     this.scheduleExpiry(session);
     this.persist(session);
+    this.options.directory?.owned(session);
     return { session, resumeToken };
   }
 
@@ -134,12 +147,50 @@ export class SessionRegistry {
    * within the grace (as after a dropped connection) and for its agents to join again.
    */
   restore(): void {
-    for (const row of this.options.store.liveSessions()) {
-      const session = liveSession({ ...row, keyType: row.keyType === "visitor" ? "visitor" : "random", visitor: null });
-      this.sessions.set(id(session.groupId, session.key, session.keyType), session);
-      this.scheduleExpiry(session);
-      this.startGrace(session);
+    for (const row of this.options.store.liveSessions()) this.takeBack(row);
+  }
+
+  /**
+   * Several nodes: a kept session this node takes over, because its owner died or its visitor
+   * resumed here. Like a restart: the visitor resumes within the grace, agents join again.
+   */
+  adopt(groupId: string, keyType: KeyType, key: string): LiveSession | null {
+    const existing = this.sessions.get(id(groupId, key, keyType));
+    if (existing) return existing;
+    const row = this.options.store.liveSession(groupId, keyType, key);
+    return row ? this.takeBack(row) : null;
+  }
+
+  /**
+   * Several nodes: the session's visitor resumed on another node, which owns it now. Let go of it
+   * without ending it: the visitor's old socket is closed, the agents' too with 1012, so that
+   * their consoles reconnect and rejoin the key on its new owner.
+   */
+  release(groupId: string, keyType: KeyType, key: string): void {
+    const session = this.sessions.get(id(groupId, key, keyType));
+    if (!session) return;
+    this.sessions.delete(id(groupId, key, keyType));
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    if (session.graceTimer) clearTimeout(session.graceTimer);
+    if (session.visitor) {
+      this.byVisitor.delete(session.visitor);
+      session.visitor.close(4000, "replaced by a resumed connection");
     }
+    for (const agent of session.agents.keys()) {
+      this.byAgent.delete(agent);
+      agent.close(1012, "session moving to another node");
+    }
+    session.agents.clear();
+    session.assets.clear();
+  }
+
+  private takeBack(row: LiveSessionRow): LiveSession {
+    const session = liveSession({ ...row, keyType: row.keyType === "visitor" ? "visitor" : "random", visitor: null });
+    this.sessions.set(id(session.groupId, session.key, session.keyType), session);
+    this.scheduleExpiry(session);
+    this.startGrace(session);
+    this.options.directory?.owned(session);
+    return session;
   }
 
   /**
@@ -217,7 +268,7 @@ export class SessionRegistry {
 
   /** A visitor proves it owns the session with the resume token it was given at start. */
   resume(groupId: string, key: string, token: string, visitor: Peer): LiveSession | null {
-    const session = this.sessions.get(id(groupId, key, "random")) ?? this.sessions.get(id(groupId, key, "visitor"));
+    const session = this.sessions.get(id(groupId, key, "random")) ?? this.sessions.get(id(groupId, key, "visitor")) ?? this.adoptResumed(groupId, key, token);
     if (!session || !safeEqual(session.resumeHash, sha256(token))) return null;
     if (session.visitor && session.visitor !== visitor) {
       this.byVisitor.delete(session.visitor);
@@ -234,6 +285,7 @@ export class SessionRegistry {
   end(session: LiveSession, reason: EndReason): void {
     if (!this.sessions.delete(id(session.groupId, session.key, session.keyType))) return;
     this.options.store.deleteLiveSession(session.groupId, session.keyType, session.key);
+    this.options.directory?.ended(session);
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     if (session.graceTimer) clearTimeout(session.graceTimer);
     const ended = JSON.stringify({ t: "sessionEnded", reason });
@@ -265,6 +317,16 @@ export class SessionRegistry {
     if (session.agents.size === 0) return;
     const out = new Outgoing(data);
     for (const agent of session.agents.keys()) agent.sendRaw(out);
+  }
+
+  /** Several nodes: a visitor resuming here a session another node kept (only with its own token). */
+  private adoptResumed(groupId: string, key: string, token: string): LiveSession | null {
+    if (!this.options.directory) return null;
+    for (const keyType of ["random", "visitor"] as const) {
+      const row = this.options.store.liveSession(groupId, keyType, key);
+      if (row && safeEqual(row.resumeHash, sha256(token))) return this.takeBack(row);
+    }
+    return null;
   }
 
   private startGrace(session: LiveSession): void {

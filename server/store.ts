@@ -118,6 +118,9 @@ export interface LiveSessionRow {
   expiresAt: number | null;
 }
 
+const LIVE_SESSION_SELECT = `SELECT group_id AS groupId, key_type AS keyType, session_key AS key, site, resume_hash AS resumeHash,
+  allowed_agent AS allowedAgent, agents_seen AS agentsSeen, audit_id AS auditId, expires_at AS expiresAt`;
+
 export class Store {
   readonly db: Database.Database;
 
@@ -265,14 +268,16 @@ export class Store {
   }
 
   liveSessions(): LiveSessionRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT group_id AS groupId, key_type AS keyType, session_key AS key, site, resume_hash AS resumeHash, allowed_agent AS allowedAgent,
-                agents_seen AS agentsSeen, audit_id AS auditId, expires_at AS expiresAt
-         FROM live_sessions`,
-      )
-      .all() as (Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string })[];
+    const rows = this.db.prepare(`${LIVE_SESSION_SELECT} FROM live_sessions`).all() as (Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string })[];
     return rows.map((row) => ({ ...row, agentsSeen: JSON.parse(row.agentsSeen) as string[] }));
+  }
+
+  /** One kept live session (several nodes: another node's, taken over here). */
+  liveSession(groupId: string, keyType: string, key: string): LiveSessionRow | null {
+    const row = this.db.prepare(`${LIVE_SESSION_SELECT} FROM live_sessions WHERE group_id = ? AND key_type = ? AND session_key = ?`).get(groupId, keyType, key) as
+      | (Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string })
+      | undefined;
+    return row ? { ...row, agentsSeen: JSON.parse(row.agentsSeen) as string[] } : null;
   }
 
   auditRows(groupId: string): AuditRow[] {

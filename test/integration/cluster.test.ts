@@ -1,0 +1,232 @@
+/**
+ * Several nodes on one Redis (real `redis-server`, nodes as their own processes): a visitor on one
+ * node and an agent on another are in one session; a session follows its visitor to another node;
+ * a lost node's sessions carry on through the others; Redis going away is a clear error, not a crash.
+ */
+import { createHash } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { ASSET_LIMITS } from "../../src/protocol";
+import { startCluster, type TestCluster, type TestNode } from "../helpers/cluster";
+import { Client, TEST_EXTENSION_ORIGIN } from "../helpers/server";
+
+let cluster: TestCluster;
+const clients: Client[] = [];
+const track = (client: Client) => (clients.push(client), client);
+const PW = "correct horse battery";
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await cluster?.close();
+});
+
+async function boot(count = 2) {
+  cluster = await startCluster(count);
+  await cluster.addAgent("demo", "alice", PW);
+  await cluster.addAgent("demo", "bob", PW);
+  return cluster.nodes;
+}
+
+const frame = (seq: number, text: string) => JSON.stringify({ t: "frames", seq, events: [{ type: 3, timestamp: Date.now(), data: { text } }] });
+const textOf = (m: { [key: string]: unknown }) => (m.events as { data: { text: string } }[])[0]!.data.text;
+
+async function signIn(node: TestNode, username: string): Promise<string> {
+  const response = await fetch(`${node.url}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: PW }) });
+  if (!response.ok) throw new Error(`sign-in on ${node.name} failed: ${response.status}`);
+  return response.headers.get("set-cookie")!.split(";")[0]!;
+}
+
+async function agentOn(node: TestNode, cookie: string): Promise<Client> {
+  const a = track(await Client.open(`${node.wsUrl}/ws/agent`, { Cookie: cookie }));
+  a.send({ t: "hello", v: 1 });
+  await a.next("welcome");
+  return a;
+}
+
+async function visitorOn(node: TestNode, resume?: { sessionKey: string; token: string }): Promise<Client> {
+  const v = track(await Client.open(`${node.wsUrl}/ws/visitor`, { Origin: TEST_EXTENSION_ORIGIN }));
+  v.send({ t: "hello", v: 1, groupId: "demo", client: "test", ...(resume ? { resume } : {}) });
+  await v.next("welcome");
+  return v;
+}
+
+async function sharingOn(node: TestNode) {
+  const v = await visitorOn(node);
+  v.send({ t: "startSession", keyType: "random", site: "http://shop.test" });
+  const started = await v.next<{ t: string; sessionKey: string; resumeToken: string }>("sessionStarted");
+  return { v, key: started.sessionKey, token: started.resumeToken };
+}
+
+/** Sends frames until one reaches the agent (a fresh tunnel or a resumed visitor may need a moment). */
+async function framesArrive(v: Client, a: Client, text: string): Promise<void> {
+  for (let seq = 1; seq <= 50; seq++) {
+    v.send(frame(seq, text));
+    try {
+      const got = await a.next("frames", (m) => textOf(m) === text, 200);
+      expect(textOf(got)).toBe(text);
+      return;
+    } catch {
+      // not yet
+    }
+  }
+  throw new Error(`"${text}" never reached the agent`);
+}
+
+describe("two nodes on one Redis", { timeout: 60_000 }, () => {
+  it("a visitor on node a and an agent on node b share one session both ways, and the session ends for both", async () => {
+    const [a, b] = await boot();
+    const { v, key } = await sharingOn(a!);
+    const alice = await agentOn(b!, await signIn(b!, "alice"));
+    alice.send({ t: "join", key });
+    expect(await alice.next("joined")).toMatchObject({ sessionKey: key, visitorConnected: true });
+    // The visitor hears of the agent, and is asked for a snapshot, as with one node.
+    expect(await v.next("guests")).toMatchObject({ count: 1, agents: ["alice"] });
+    await v.next("snapshotRequest");
+    // Frames in order, byte for byte.
+    for (let seq = 1; seq <= 20; seq++) v.send(frame(seq, `change ${seq}`));
+    const texts: string[] = [];
+    for (let i = 0; i < 20; i++) texts.push(textOf(await alice.next("frames")));
+    expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `change ${i + 1}`));
+    // The agent's tools reach the visitor on the other node.
+    alice.send({ t: "pointer", target: { id: 7, fx: 0.5, fy: 0.25 } });
+    expect(await v.next("pointer")).toEqual({ t: "pointer", agent: "alice", target: { id: 7, fx: 0.5, fy: 0.25 } });
+    // A malformed message is refused on the agent's own node, before anything is forwarded.
+    alice.send({ t: "pointer", target: { id: "x" } });
+    expect(await alice.next("error")).toMatchObject({ code: "BAD_MESSAGE" });
+
+    // A second agent on node a: both see the same stream.
+    const bob = await agentOn(a!, await signIn(a!, "bob"));
+    bob.send({ t: "join", key });
+    await bob.next("joined");
+    expect(await v.next("guests", (m) => m.count === 2)).toMatchObject({ agents: expect.arrayContaining(["alice", "bob"]) });
+    v.send(frame(21, "for both"));
+    expect(textOf(await alice.next("frames", (m) => textOf(m) === "for both"))).toBe("for both");
+    expect(textOf(await bob.next("frames", (m) => textOf(m) === "for both"))).toBe("for both");
+
+    // The agent on node b ends it: everyone is told, and the key is gone on both nodes.
+    alice.send({ t: "endSession" });
+    expect(await v.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
+    expect(await bob.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
+    expect(await alice.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
+    const late = await agentOn(b!, await signIn(b!, "bob"));
+    late.send({ t: "join", key });
+    expect(await late.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+  });
+
+  it("an agent on node b gets the resources the visitor's extension carried to node a, byte for byte, and only while in the session", async () => {
+    const [a, b] = await boot();
+    const { v, key } = await sharingOn(a!);
+    const cookie = await signIn(b!, "alice");
+    const alice = await agentOn(b!, cookie);
+    alice.send({ t: "join", key });
+    await alice.next("joined");
+    const body = Buffer.alloc(ASSET_LIMITS.pieceBytes + 5, 7);
+    const hash = createHash("sha256").update(body).digest("hex");
+    const url = "https://shop.test/logo.png";
+    const assetUrl = `${b!.url}/api/sessions/${key}/assets?u=${encodeURIComponent(url)}`;
+    // Asked before it has arrived: the owner waits for it, as one node does.
+    const early = fetch(assetUrl, { headers: { cookie } });
+    for (let index = 0; index < 2; index++) {
+      const data = body.subarray(index * ASSET_LIMITS.pieceBytes, (index + 1) * ASSET_LIMITS.pieceBytes).toString("base64");
+      v.send({ t: "asset", url, hash, mime: "image/png", size: body.length, index, count: 2, data });
+    }
+    const response = await early;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("image/png");
+    expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
+    // bob, signed in on node b but not in the session, gets nothing.
+    const other = await fetch(assetUrl, { headers: { cookie: await signIn(b!, "bob") } });
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: "ASSET_NOT_FOUND" });
+  });
+
+  it("a closed agent socket on node b leaves the session on node a; an unknown key on either node is KEY_NOT_FOUND", async () => {
+    const [a, b] = await boot();
+    const { v, key } = await sharingOn(a!);
+    const alice = await agentOn(b!, await signIn(b!, "alice"));
+    alice.send({ t: "join", key });
+    await alice.next("joined");
+    await v.next("guests", (m) => m.count === 1);
+    alice.close();
+    expect(await v.next("guests", (m) => m.count === 0)).toMatchObject({ agents: [] });
+    const bob = await agentOn(b!, await signIn(b!, "bob"));
+    bob.send({ t: "join", key: key === "000000" ? "000001" : "000000" });
+    expect(await bob.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+  });
+
+  it("a visitor whose connection comes back on the other node takes the session with it: the agent rejoins the same key and sees the page again", async () => {
+    const [a, b] = await boot();
+    const { v, key, token } = await sharingOn(a!);
+    const cookie = await signIn(b!, "alice");
+    const alice = await agentOn(b!, cookie);
+    alice.send({ t: "join", key });
+    await alice.next("joined");
+    await framesArrive(v, alice, "on a");
+
+    // The visitor's socket drops and its extension reconnects, through the balancer, to node b.
+    v.close();
+    await alice.next("visitorConnection", (m) => m.connected === false);
+    const back = await visitorOn(b!, { sessionKey: key, token });
+    expect(await back.next("sessionResumed")).toMatchObject({ sessionKey: key });
+    // Node a lets go: the agent's tunnel to it is closed with 1012, and the console rejoins.
+    expect(await alice.closed).toMatchObject({ code: 1012 });
+    const again = await agentOn(b!, cookie);
+    again.send({ t: "join", key });
+    expect(await again.next("joined")).toMatchObject({ sessionKey: key, visitorConnected: true });
+    await back.next("snapshotRequest");
+    await framesArrive(back, again, "on b");
+    // A wrong token takes nothing.
+    const thief = await visitorOn(a!, { sessionKey: key, token: "x".repeat(43) });
+    expect(await thief.next("error")).toMatchObject({ code: "RESUME_FAILED" });
+    await framesArrive(back, again, "still on b");
+  });
+
+  it("a node lost mid-session (SIGKILL): the visitor resumes on the other node, the agent rejoins there, same key", async () => {
+    const [a, b] = await boot();
+    const { v, key, token } = await sharingOn(a!);
+    const cookie = await signIn(b!, "alice");
+    const alice = await agentOn(b!, cookie);
+    alice.send({ t: "join", key });
+    await alice.next("joined");
+    await framesArrive(v, alice, "before");
+
+    await a!.kill();
+    await v.closed;
+    // Node b notices node a is gone (its heartbeat lapses) and closes the tunnel: the console rejoins.
+    expect(await alice.closed).toMatchObject({ code: 1012 });
+    const again = await agentOn(b!, cookie);
+    again.send({ t: "join", key });
+    // Node b takes the session over from the store: the agent waits for the visitor.
+    expect(await again.next("joined")).toMatchObject({ sessionKey: key, visitorConnected: false });
+    const back = await visitorOn(b!, { sessionKey: key, token });
+    expect(await back.next("sessionResumed")).toMatchObject({ sessionKey: key, count: 1 });
+    await again.next("visitorConnection", (m) => m.connected === true);
+    await framesArrive(back, again, "after node a was lost");
+  });
+
+  it("Redis going away: live sessions carry on, joins and readiness say NOT_READY, nothing crashes, and it recovers when Redis is back", async () => {
+    const [a, b] = await boot();
+    const { v, key } = await sharingOn(a!);
+    const alice = await agentOn(a!, await signIn(a!, "alice"));
+    alice.send({ t: "join", key });
+    await alice.next("joined");
+
+    await cluster.redis.kill();
+    const ready = await fetch(`${b!.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, code: "NOT_READY", checks: { redis: "unreachable", database: "ok" } });
+    // The session on node a does not need Redis: both its sides are on a.
+    await framesArrive(v, alice, "without redis");
+    // An agent on node b cannot find it and is told why.
+    const bob = await agentOn(b!, await signIn(b!, "bob"));
+    bob.send({ t: "join", key });
+    expect(await bob.next("error")).toMatchObject({ code: "NOT_READY" });
+
+    await cluster.redis.start();
+    for (const node of [a!, b!]) await expect.poll(async () => (await fetch(`${node.url}/readyz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    // Redis came back empty: node a records its sessions again, and node b finds the session there.
+    bob.send({ t: "join", key });
+    expect(await bob.next("joined")).toMatchObject({ sessionKey: key, visitorConnected: true });
+    await framesArrive(v, bob, "after redis came back");
+    expect(textOf(await alice.next("frames", (m) => textOf(m) === "after redis came back"))).toBe("after redis came back");
+  });
+});
