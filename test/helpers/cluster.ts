@@ -3,7 +3,7 @@
  * a real Debian `redis-server` on a free port: a node can be killed with SIGKILL, as a node is lost.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,6 +155,65 @@ export async function startCluster(count: number, env: Record<string, string> = 
       await Promise.all(children.map(exited));
       await redis.kill();
       store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestBalancer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Debian's nginx in front of `nodes`, running deploy/nginx-glimpse.conf as committed, with only the
+ * node addresses and the listening port put in (and the paths a non-root nginx needs).
+ */
+export async function startBalancer(nodes: TestNode[]): Promise<TestBalancer> {
+  const dir = mkdtempSync(join(tmpdir(), "glimpse-nginx-"));
+  const port = await freePort();
+  const site = readFileSync(join(ROOT, "deploy/nginx-glimpse.conf"), "utf8")
+    .replace(/(upstream glimpse \{[\s\S]*?)(\n\s*server 127\.0\.0\.1:\d+[^\n]*)+/, (_all, head: string) => head + nodes.map((n) => `\n    server 127.0.0.1:${n.port} max_fails=1 fail_timeout=5s;`).join(""))
+    .replace(/listen 8080;/, `listen 127.0.0.1:${port};`);
+  if (!site.includes(`listen 127.0.0.1:${port};`) || !nodes.every((n) => site.includes(`:${n.port} `))) throw new Error("deploy/nginx-glimpse.conf no longer has the shape this helper edits");
+  writeFileSync(join(dir, "glimpse.conf"), site);
+  const temp = (name: string) => `${name} ${join(dir, name.replace(/_path$/, ""))};`;
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    [
+      "daemon off;",
+      "worker_processes 1;",
+      `pid ${join(dir, "nginx.pid")};`,
+      "error_log stderr warn;",
+      "events { worker_connections 1024; }",
+      "http {",
+      "  access_log off;",
+      `  ${temp("client_body_temp_path")} ${temp("proxy_temp_path")} ${temp("fastcgi_temp_path")} ${temp("uwsgi_temp_path")} ${temp("scgi_temp_path")}`,
+      `  include ${join(dir, "glimpse.conf")};`,
+      "}",
+    ].join("\n"),
+  );
+  const nginx = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+  const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", "stderr"], { stdio: "pipe" });
+  let output = "";
+  child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}):\n${output}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`nginx did not answer within 30 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    async close() {
+      child.kill("SIGTERM");
+      await exited(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
