@@ -18,6 +18,11 @@ class RedisUnreachable extends Error {}
  */
 const SESSION_MESSAGES = new Set<AgentToServer["t"]>(["leave", "endSession", "controlRequest", "controlRelease", "control", "invite", "pointer", "highlight", "draw"]);
 
+/** What a console sends about a visitor (one-click). Several nodes: handled where the visitor's browser is connected. */
+type VisitorMessage = Extract<AgentToServer, { t: "watchVisitor" | "unwatchVisitor" | "requestShare" | "cancelRequest" }>;
+const isVisitorMessage = (message: AgentToServer): message is VisitorMessage =>
+  message.t === "watchVisitor" || message.t === "unwatchVisitor" || message.t === "requestShare" || message.t === "cancelRequest";
+
 export interface AgentConnectionOptions {
   /** A tunnelled agent served for another node: greeted and authorised there, never tunnelled on. */
   tunnelled?: boolean;
@@ -28,6 +33,11 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
   let greeted = options.tunnelled === true;
   // Several nodes, on the agent's own node: where sessions owned elsewhere are reached.
   const tunnels = options.tunnelled ? undefined : hub.tunnels;
+  const cluster = hub.cluster;
+  const me = { id: agent.id, username: agent.username, groupId: agent.groupId };
+  /** Visitors this console looks at (several nodes: to follow them when they connect elsewhere). */
+  const watched = new Set<string>();
+  let visits: Promise<void> = Promise.resolve();
   const self = { peer, valid };
   const forget = hub.agentSockets.add(self);
   let joins: Promise<void> = Promise.resolve();
@@ -89,16 +99,16 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
         if (!current) return sendError(peer, "INVALID_STATE", "Join a session first: an invitation brings a colleague into your session.");
         const invite = hub.invites.create(current, agent.username);
         if (!invite) return sendError(peer, "RATE_LIMITED", `This session has ${MAX_OPEN_INVITES} unused invitations. Wait until they are used or expire.`);
-        return send(peer, { t: "invited", ...invite });
+        if (!cluster) return send(peer, { t: "invited", ...invite });
+        // Several nodes: the colleague's console may reach another node, which must find this one.
+        void cluster
+          .remember("invite", invite.token, invite.expiresAt - Date.now())
+          .catch(() => {}) // Redis unreachable: the link still works on this node
+          .then(() => send(peer, { t: "invited", ...invite }));
+        return;
       }
-      case "joinInvite": {
-        tunnels?.shut(peer);
-        const invite = hub.invites.redeem(group, message.token);
-        // Its session may have ended since (the registry no longer has that very session).
-        const live = invite && hub.registry.lookup(group, invite.session.key, invite.session.keyType);
-        if (!live || !("session" in live) || live.session !== invite.session) return sendError(peer, "INVITE_INVALID");
-        return joinSession(hub, invite.session, peer, agent.username);
-      }
+      case "joinInvite":
+        return queueJoin(() => joinInvite(message.token));
       case "leave":
         if (!current) return sendError(peer, "INVALID_STATE", "You are not in a session.");
         return hub.registry.leave(peer);
@@ -119,7 +129,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
   }
 
   function queueJoin(join: () => Promise<void>): void {
-    tunnels?.shut(peer); // leaving a session owned elsewhere for whichever this join finds
+    tunnels?.shut(peer, "session"); // leaving a session owned elsewhere for whichever this join finds
     joins = joins.then(join).catch((error) => {
       if (error instanceof RedisUnreachable) return sendError(peer, "NOT_READY", "This server node cannot reach Redis, where it finds sessions on other nodes. Try again in a moment.");
       console.error("glimpse: join failed", error);
@@ -146,6 +156,22 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
     joinSession(hub, found.session, peer, agent.username);
   }
 
+  async function joinInvite(token: string): Promise<void> {
+    const invite = hub.invites.redeem(group, token);
+    if (!invite && tunnels && cluster) {
+      // Several nodes: made on the node that owns its session; the join goes there.
+      const node = await cluster.whereIs("invite", token).catch(() => null);
+      if (node && node !== cluster.nodeId && (await cluster.alive(node).catch(() => false))) {
+        if (hub.registry.ofAgent(peer)) hub.registry.leave(peer);
+        return tunnels.open(node, peer, "session", me, ip, JSON.stringify({ t: "joinInvite", token }));
+      }
+    }
+    // Its session may have ended since (the registry no longer has that very session).
+    const live = invite && hub.registry.lookup(group, invite.session.key, invite.session.keyType);
+    if (!live || !("session" in live) || live.session !== invite.session) return sendError(peer, "INVITE_INVALID");
+    joinSession(hub, invite.session, peer, agent.username);
+  }
+
   async function joinVisitor(visitorId: string): Promise<void> {
     const found = hub.registry.lookup(group, visitorId, "visitor");
     let session = "session" in found ? found.session : null;
@@ -166,7 +192,6 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
    * forward the join (`first`). Kept by a node that died: take it over here. Otherwise null.
    */
   async function elsewhere(keyType: KeyType, key: string, first: string): Promise<LiveSession | "tunnelled" | null> {
-    const cluster = hub.cluster;
     if (!tunnels || !cluster) return null;
     let owner: string | null;
     try {
@@ -177,11 +202,65 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
     }
     if (owner && owner !== cluster.nodeId) {
       if (hub.registry.ofAgent(peer)) hub.registry.leave(peer);
-      tunnels.open(owner, peer, { id: agent.id, username: agent.username, groupId: group }, ip, first);
+      tunnels.open(owner, peer, "session", me, ip, first);
       return "tunnelled";
     }
     return hub.registry.adopt(group, keyType, key);
   }
+
+  /**
+   * Several nodes: a message about a visitor goes to the node their browser is connected to (a
+   * tunnel per visitor), or is handled here when it is this one or none. In order, one at a time.
+   */
+  function routeVisitor(message: VisitorMessage, text: string): void {
+    visits = visits
+      .then(async () => {
+        if (!hub.agentSockets.authorized(self)) return;
+        const purpose = `visitor:${message.visitorId}` as const;
+        if (message.t === "watchVisitor") watched.add(message.visitorId);
+        if (message.t === "unwatchVisitor") watched.delete(message.visitorId);
+        if (!tunnels!.nodeOf(peer, purpose) && message.t !== "unwatchVisitor" && !hub.presence.isOnline(group, message.visitorId)) {
+          const home = await cluster!.home(group, message.visitorId).catch(() => null); // Redis unreachable: what this node knows
+          if (home && home.node !== cluster!.nodeId) {
+            hub.presence.unwatch(peer, group, message.visitorId);
+            return tunnels!.open(home.node, peer, purpose, me, ip, text);
+          }
+        }
+        if (!tunnels!.nodeOf(peer, purpose)) return onMessage(message);
+        tunnels!.forward(peer, purpose, text);
+        if (message.t === "unwatchVisitor") tunnels!.shut(peer, purpose);
+      })
+      .catch((error) => {
+        console.error("glimpse: visitor message failed", error);
+        sendError(peer, "INTERNAL");
+      });
+  }
+
+  /** A visitor this console looks at connected to `node`: follow them there (or back here). */
+  function visitorMoved(groupId: string, visitorId: string, node: string): void {
+    if (groupId !== group || !watched.has(visitorId)) return;
+    const purpose = `visitor:${visitorId}` as const;
+    const current = tunnels!.nodeOf(peer, purpose);
+    if (current === node) return;
+    const watch = JSON.stringify({ t: "watchVisitor", visitorId });
+    if (node === cluster!.nodeId) {
+      if (!current) return; // watched here already: the presence registry told this console
+      tunnels!.shut(peer, purpose);
+      return onMessage({ t: "watchVisitor", visitorId });
+    }
+    hub.presence.unwatch(peer, group, visitorId);
+    tunnels!.open(node, peer, purpose, me, ip, watch);
+  }
+
+  const unregister = tunnels?.register(peer, {
+    act: (text) => {
+      const parsed = parseAgentMessage(text);
+      if (!parsed.ok) return;
+      if (isVisitorMessage(parsed.value)) return routeVisitor(parsed.value, text);
+      onMessage(parsed.value);
+    },
+    visitorMoved,
+  });
 
   return {
     onText(text) {
@@ -199,15 +278,17 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
         greeted = true;
         return send(peer, { t: "welcome", v: PROTOCOL_VERSION, agent: { username: agent.username, groupId: agent.groupId } });
       }
-      if (tunnels?.ownerOf(peer) && SESSION_MESSAGES.has(parsed.value.t)) {
-        if (hub.agentSockets.authorized(self)) tunnels.forward(peer, text);
+      if (tunnels?.nodeOf(peer, "session") && SESSION_MESSAGES.has(parsed.value.t)) {
+        if (hub.agentSockets.authorized(self)) tunnels.forward(peer, "session", text);
         return;
       }
+      if (tunnels && isVisitorMessage(parsed.value)) return routeVisitor(parsed.value, text);
       onMessage(parsed.value);
     },
     greeted: () => greeted,
     onClose() {
-      tunnels?.shut(peer);
+      unregister?.();
+      tunnels?.shutAll(peer);
       forget();
       hub.requests.agentGone(peer);
       hub.registry.leave(peer);

@@ -15,7 +15,7 @@ import { ERRORS, glimpseError, type ErrorCode } from "../src/errors";
 import { agentConnection } from "./agent-handler";
 import { AgentSockets } from "./agent-sockets";
 import { Cluster } from "./cluster";
-import { answerAssetQuestions, registerAssetRoutes } from "./asset-routes";
+import { registerAssetRoutes } from "./asset-routes";
 import { registerAuthRoutes } from "./auth";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config";
 import type { Hub } from "./hub";
@@ -25,8 +25,8 @@ import { ShareRequests } from "./requests";
 import { Invites } from "./invites";
 import { Limits, type LimitsConfig } from "./limits";
 import { PresenceRegistry } from "./presence";
-import { SessionRegistry, type SessionDirectory } from "./sessions";
-import { Tunnels } from "./tunnel";
+import { SessionRegistry } from "./sessions";
+import { connectCluster, presenceAnywhere, restoreOrphans, sessionDirectory } from "./cluster-hub";
 import { Heartbeat } from "./heartbeat";
 import { Metrics } from "./metrics";
 import { safeEqual } from "./passwords";
@@ -107,10 +107,6 @@ export async function buildApp(options: AppOptions = {}) {
   if (cluster) await cluster.start();
   const directory = cluster && sessionDirectory(cluster);
   const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs, directory });
-  // Redis back (maybe empty): the sessions held here are recorded as this node's again.
-  cluster?.onReconnect(() => {
-    for (const session of registry.all()) directory!.owned(session);
-  });
   // A restart: the sessions the last process kept wait for their visitor to resume and their agents
   // to rejoin. Several nodes: only those no live node owns (the others are taken over on demand).
   if (cluster) await restoreOrphans(cluster, store, registry);
@@ -131,12 +127,7 @@ export async function buildApp(options: AppOptions = {}) {
     { processMetrics: config.metricsToken !== "" },
   );
   const hub: Hub = { store, registry, presence, requests, invites: new Invites(), limits, agentSockets, config, metrics, cluster, onRelay: options.onRelay, onVisitorInbound: options.onVisitorInbound };
-  if (cluster) {
-    hub.tunnels = new Tunnels(cluster, (peer, agent, ip) => agentConnection(hub, peer, agent, ip, () => true, { tunnelled: true }));
-    cluster.onMessage((header) => {
-      if (header.k === "release") registry.release(header.groupId, header.keyType, header.key);
-    });
-  }
+  if (cluster) connectCluster(hub, cluster, directory!);
   let draining = false;
 
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
@@ -240,11 +231,10 @@ export async function buildApp(options: AppOptions = {}) {
   app.get<{ Params: { visitorId: string } }>("/api/visitors/:visitorId", async (request, reply) => {
     const agent = auth.agentFromRequest(request);
     if (!agent) return replyError(reply, 401, "NOT_AUTHORIZED");
-    return hub.presence.snapshot(agent.groupId, request.params.visitorId);
+    return presenceAnywhere(hub, agent.groupId, request.params.visitorId);
   });
 
   registerAssetRoutes(app, hub, auth.agentFromRequest, (reply, message) => replyError(reply, 404, "ASSET_NOT_FOUND", message));
-  answerAssetQuestions(hub);
 
   if (config.demoTokens) {
     // The demo shop's stand-in for a site backend: on login it signs the visitor's ID with the
@@ -373,27 +363,3 @@ export async function buildApp(options: AppOptions = {}) {
   return app;
 }
 
-/** Several nodes: ownership in Redis follows the sessions this node takes and ends. */
-function sessionDirectory(cluster: Cluster): SessionDirectory {
-  return {
-    owned(session) {
-      // The previous owner (a visitor resumed here) lets go, and its agents rejoin here.
-      cluster
-        .claim(session.groupId, session.keyType, session.key)
-        .then((previous) => previous && cluster.publish(previous, { k: "release", groupId: session.groupId, keyType: session.keyType, key: session.key }))
-        .catch((error) => console.error("glimpse: could not record a session's owner in Redis", error));
-    },
-    ended(session) {
-      cluster.disown(session.groupId, session.keyType, session.key).catch(() => {});
-    },
-  };
-}
-
-/** At start with several nodes: the kept sessions whose owner is gone (or never recorded) are this node's. */
-async function restoreOrphans(cluster: Cluster, store: Store, registry: SessionRegistry): Promise<void> {
-  for (const row of store.liveSessions()) {
-    const keyType = row.keyType === "visitor" ? "visitor" : "random";
-    const owner = await cluster.owner(row.groupId, keyType, row.key);
-    if (!owner || owner === cluster.nodeId || !(await cluster.alive(owner))) registry.adopt(row.groupId, keyType, row.key);
-  }
-}

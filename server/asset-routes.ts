@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { mapCssUrls } from "../src/capture/urls";
 import type { AssetSkipReason } from "../src/protocol";
 import { ASSET_WAIT_MS, type AssetLookup } from "./assets";
+import type { Question } from "./cluster";
 import type { LiveSession } from "./sessions";
 import type { Agent } from "./store";
 import type { Hub } from "./hub";
@@ -61,21 +62,21 @@ async function assetElsewhere(hub: Hub, agent: Agent, key: string, url: string):
   if (!cluster) return "not_in_session";
   const owner = (await cluster.owner(agent.groupId, "random", key).catch(() => null)) ?? (await cluster.owner(agent.groupId, "visitor", key).catch(() => null));
   if (!owner || owner === cluster.nodeId) return "not_in_session";
-  const answer = await cluster.ask(owner, { k: "asset", groupId: agent.groupId, key, agent: agent.username, url }, ASSET_WAIT_MS + 2_000);
-  if (!answer) return null; // the owner did not answer in time
-  const found = answer.header.found;
-  return found && typeof found === "object" && found.kind === "asset" ? { ...found, body: answer.payload } : found;
+  const reply = await cluster.ask(owner, { q: "asset", groupId: agent.groupId, key, agent: agent.username, url }, ASSET_WAIT_MS + 2_000);
+  if (!reply) return null; // the owner did not answer in time
+  const found = reply.answer as RemoteAsset;
+  return found && typeof found === "object" && found.kind === "asset" ? { ...found, body: reply.payload } : found;
 }
 
+/** An asset as one node tells another: the body goes as the bus message's payload. */
+type RemoteAsset = { kind: "asset"; mime: string } | Extract<AssetLookup, { kind: "skipped" }> | "not_in_session" | null;
+
 /** The owner's side of `assetElsewhere`. */
-export function answerAssetQuestions(hub: Hub): void {
-  hub.cluster?.onMessage(async (header) => {
-    if (header.k !== "asset") return;
-    const session = hub.registry.find(header.groupId, header.key);
-    const found = session ? await assetOf(session, header.agent, header.url) : "not_in_session";
-    if (found === "not_in_session" || !found || found.kind === "skipped") return hub.cluster!.publish(header.from, { k: "reply", id: header.id, found });
-    hub.cluster!.publish(header.from, { k: "reply", id: header.id, found: { kind: "asset", mime: found.mime } }, found.body);
-  });
+export async function answerAsset(hub: Hub, question: Extract<Question, { q: "asset" }>): Promise<{ answer: RemoteAsset; payload?: Buffer }> {
+  const session = hub.registry.find(question.groupId, question.key);
+  const found = session ? await assetOf(session, question.agent, question.url) : "not_in_session";
+  if (found === "not_in_session" || !found || found.kind === "skipped") return { answer: found };
+  return { answer: { kind: "asset", mime: found.mime }, payload: found.body };
 }
 
 const LABEL: Record<AssetSkipReason, string> = {

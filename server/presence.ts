@@ -38,6 +38,11 @@ export class PresenceRegistry {
     return this.visitors.size;
   }
 
+  /** Every visitor with a browser connected here. */
+  *online(): IterableIterator<{ groupId: string; visitorId: string; verified: boolean }> {
+    for (const visitor of this.visitors.values()) if (visitor.peers.length > 0) yield visitor;
+  }
+
   /** False (nothing changed) when an unverified browser would displace a verified one. */
   connect(groupId: string, visitorId: string, peer: Peer, info: { verified: boolean; name: string | null }): boolean {
     const id = key(groupId, visitorId);

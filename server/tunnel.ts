@@ -1,49 +1,72 @@
 /**
- * Agents whose socket is on one node and whose session is owned by another (server/cluster.ts).
+ * Agents whose socket is on one node and whose session or visitor is on another (server/cluster.ts).
  *
- * On the agent's node, a tunnelled socket forwards what the agent sends about its session to the
- * owner and writes back what the owner sends it. On the owner, each tunnelled agent is a
- * `RemotePeer` served by the ordinary agent handler: the session sees one more agent, and every
- * rule applies to it as to a local one. Either end notices the other node's death (its heartbeat
- * key expires) and lets go: the owner drops the agent from the session, the agent's node closes
- * the socket with 1012 so that the console reconnects and rejoins the key (served by whichever
- * node has the session by then).
+ * On the agent's node, a tunnel forwards what the agent sends about one thing — its session
+ * ("session") or a visitor it looks at ("visitor:<id>": presence, share requests) — to the node
+ * that has it, and writes back what that node sends. An agent socket has at most one tunnel per
+ * purpose. On the far node, each tunnel is a `RemotePeer` served by the ordinary agent handler: the
+ * session or visitor sees one more agent connection, and every rule applies to it as to a local
+ * one. Either end notices the other node's death (its heartbeat key expires) and lets go: the far
+ * node drops the agent, the agent's node closes a session tunnel's socket with 1012 so that the
+ * console reconnects and rejoins the key (served by whichever node has the session by then), and
+ * routes a visitor tunnel's messages afresh.
  */
-import type { Cluster, BusHeader } from "./cluster";
+import type { BusHeader, Cluster } from "./cluster";
 import { NODE_TTL_MS } from "./cluster";
 import type { Connection } from "./hub";
 import { Outgoing } from "./outgoing";
 import type { Peer } from "./peer";
 
 export type TunnelAgent = Extract<BusHeader, { k: "open" }>["agent"];
+export type Purpose = "session" | `visitor:${string}`;
 
 /** Ids of remote peers never meet those of sockets (server/socket.ts counts from 1). */
 let nextRemoteId = 2 ** 40;
+let nextTunnelId = 1;
 
-/** An agent socket on another node, as the owner's session logic sees it. */
-class RemotePeer implements Peer {
+/** An agent socket on another node, as the serving node's logic sees it. */
+export class RemotePeer implements Peer {
   readonly id = nextRemoteId++;
 
   constructor(
     private readonly cluster: Cluster,
     readonly node: string,
-    readonly remoteId: number,
+    readonly tunnel: number,
+    private readonly onClose: () => void,
   ) {}
 
   sendRaw(message: string | Buffer | Outgoing): void {
-    this.cluster.publish(this.node, { k: "out", peer: this.remoteId }, message instanceof Outgoing ? message.data : message);
+    this.cluster.publish(this.node, { k: "out", tunnel: this.tunnel }, message instanceof Outgoing ? message.data : message);
   }
 
   close(code: number, reason: string): void {
-    this.cluster.publish(this.node, { k: "close", peer: this.remoteId, code, reason });
+    this.cluster.publish(this.node, { k: "close", tunnel: this.tunnel, code, reason });
+    this.onClose();
   }
 }
 
+export interface LocalAgent {
+  /** Act on `text` as if the console had sent it. */
+  act(text: string): void;
+  visitorMoved(groupId: string, visitorId: string, node: string): void;
+}
+
+interface Outbound {
+  id: number;
+  peer: Peer;
+  node: string;
+  purpose: Purpose;
+}
+
 export class Tunnels {
-  /** Agent sockets on this node tunnelled to an owner: socket id → the socket and the owner. */
-  private readonly outbound = new Map<number, { peer: Peer; node: string }>();
-  /** Agents of other nodes in sessions owned here: "node:socket id" → their peer and handler. */
+  /** Tunnels from agent sockets of this node, by tunnel id. */
+  private readonly outbound = new Map<number, Outbound>();
+  /** The same, by agent socket and purpose. */
+  private readonly byPeer = new Map<Peer, Map<Purpose, Outbound>>();
+  /** Agents of other nodes served here: "node:tunnel id" → their peer and handler. */
   private readonly inbound = new Map<string, { peer: RemotePeer; connection: Connection }>();
+  /** This node's agent connections: to make them act on a message (`inject`), and follow visitors. */
+  private readonly local = new Map<Peer, LocalAgent>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -56,30 +79,56 @@ export class Tunnels {
     this.sweeper.unref();
   }
 
-  /** The owner an agent socket of this node is tunnelled to, if any. */
-  ownerOf(peer: Peer): string | null {
-    return this.outbound.get(peer.id)?.node ?? null;
+  /** An agent connection of this node. */
+  register(peer: Peer, agent: LocalAgent): () => void {
+    this.local.set(peer, agent);
+    return () => this.local.delete(peer);
   }
 
-  /** Tunnel an agent socket to the node owning the session it joins; `first` is the join itself. */
-  open(node: string, peer: Peer, agent: TunnelAgent, ip: string, first: string): void {
-    this.shut(peer);
-    this.outbound.set(peer.id, { peer, node });
-    this.cluster.publish(node, { k: "open", from: this.cluster.nodeId, peer: peer.id, agent, ip });
-    this.forward(peer, first);
+  /** A visitor's browser connected to `node` (broadcast by that node): agents looking at them follow. */
+  visitorMoved(groupId: string, visitorId: string, node: string): void {
+    for (const agent of this.local.values()) agent.visitorMoved(groupId, visitorId, node);
   }
 
-  forward(peer: Peer, text: string): void {
-    const tunnel = this.outbound.get(peer.id);
-    if (tunnel) this.cluster.publish(tunnel.node, { k: "in", from: this.cluster.nodeId, peer: peer.id }, text);
+  /** The node a tunnel of this agent socket leads to, if it has one for `purpose`. */
+  nodeOf(peer: Peer, purpose: Purpose): string | null {
+    return this.byPeer.get(peer)?.get(purpose)?.node ?? null;
   }
 
-  /** The agent socket closed or joins elsewhere: the owner drops it from the session. */
-  shut(peer: Peer): void {
-    const tunnel = this.outbound.get(peer.id);
+  /** Tunnel an agent socket to `node` for `purpose`; `first` is the message that needs it. */
+  open(node: string, peer: Peer, purpose: Purpose, agent: TunnelAgent, ip: string, first: string): void {
+    this.shut(peer, purpose);
+    const tunnel: Outbound = { id: nextTunnelId++, peer, node, purpose };
+    this.outbound.set(tunnel.id, tunnel);
+    let mine = this.byPeer.get(peer);
+    if (!mine) this.byPeer.set(peer, (mine = new Map()));
+    mine.set(purpose, tunnel);
+    this.cluster.publish(node, { k: "open", from: this.cluster.nodeId, tunnel: tunnel.id, agent, ip });
+    this.forward(peer, purpose, first);
+  }
+
+  forward(peer: Peer, purpose: Purpose, text: string): void {
+    const tunnel = this.byPeer.get(peer)?.get(purpose);
+    if (tunnel) this.cluster.publish(tunnel.node, { k: "in", from: this.cluster.nodeId, tunnel: tunnel.id }, text);
+  }
+
+  /** That tunnel is no longer needed (left, unwatched, moved): the far node drops its agent. */
+  shut(peer: Peer, purpose: Purpose): void {
+    const tunnel = this.byPeer.get(peer)?.get(purpose);
     if (!tunnel) return;
-    this.outbound.delete(peer.id);
-    this.cluster.publish(tunnel.node, { k: "gone", from: this.cluster.nodeId, peer: peer.id });
+    this.forget(tunnel);
+    this.cluster.publish(tunnel.node, { k: "gone", from: this.cluster.nodeId, tunnel: tunnel.id });
+  }
+
+  /** The agent socket closed: every tunnel it had goes. */
+  shutAll(peer: Peer): void {
+    for (const purpose of [...(this.byPeer.get(peer)?.keys() ?? [])]) this.shut(peer, purpose);
+  }
+
+  /** Make the agent behind `peer` act on `text` as if its console had sent it (a local socket, or one tunnelled here). */
+  inject(peer: object, text: string): void {
+    if (peer instanceof RemotePeer) return this.cluster.publish(peer.node, { k: "inject", tunnel: peer.tunnel }, text);
+    this.local.get(peer as Peer)?.act(text);
   }
 
   /** Agents served here for other nodes (metrics, tests). */
@@ -89,36 +138,54 @@ export class Tunnels {
 
   stop(): void {
     clearInterval(this.sweeper);
-    for (const { connection } of this.inbound.values()) connection.onClose();
+    for (const { connection } of [...this.inbound.values()]) connection.onClose();
     this.inbound.clear();
+  }
+
+  private forget(tunnel: Outbound): void {
+    this.outbound.delete(tunnel.id);
+    const mine = this.byPeer.get(tunnel.peer);
+    mine?.delete(tunnel.purpose);
+    if (mine?.size === 0) this.byPeer.delete(tunnel.peer);
   }
 
   private onBus(header: BusHeader, payload: Buffer): void {
     switch (header.k) {
       case "open": {
-        const id = `${header.from}:${header.peer}`;
-        this.inbound.get(id)?.connection.onClose();
-        const peer = new RemotePeer(this.cluster, header.from, header.peer);
+        const id = `${header.from}:${header.tunnel}`;
+        this.drop(id);
+        const peer = new RemotePeer(this.cluster, header.from, header.tunnel, () => this.drop(id));
         this.inbound.set(id, { peer, connection: this.serve(peer, header.agent, header.ip) });
         return;
       }
       case "in":
-        return this.inbound.get(`${header.from}:${header.peer}`)?.connection.onText(payload.toString(), payload);
-      case "gone": {
-        const id = `${header.from}:${header.peer}`;
-        this.inbound.get(id)?.connection.onClose();
-        this.inbound.delete(id);
+        return this.inbound.get(`${header.from}:${header.tunnel}`)?.connection.onText(payload.toString(), payload);
+      case "gone":
+        return this.drop(`${header.from}:${header.tunnel}`);
+      case "out":
+        return this.outbound.get(header.tunnel)?.peer.sendRaw(payload);
+      case "inject": {
+        const tunnel = this.outbound.get(header.tunnel);
+        if (tunnel) this.local.get(tunnel.peer)?.act(payload.toString());
         return;
       }
-      case "out":
-        return this.outbound.get(header.peer)?.peer.sendRaw(payload);
       case "close": {
-        const tunnel = this.outbound.get(header.peer);
+        const tunnel = this.outbound.get(header.tunnel);
         if (!tunnel) return;
-        this.outbound.delete(header.peer);
-        return tunnel.peer.close(header.code, header.reason);
+        this.forget(tunnel);
+        // Only a session is worth a reconnect; a visitor tunnel is routed afresh by its next message.
+        if (tunnel.purpose === "session") tunnel.peer.close(header.code, header.reason);
+        return;
       }
     }
+  }
+
+  /** The far end of a tunnel served here goes: as if its socket had closed. */
+  private drop(id: string): void {
+    const end = this.inbound.get(id);
+    if (!end) return;
+    this.inbound.delete(id);
+    end.connection.onClose();
   }
 
   /** Let go of tunnels to and from nodes that died. */
@@ -132,16 +199,13 @@ export class Tunnels {
         continue; // Redis unreachable: nobody can tell; try again next round
       }
       if (alive) continue;
-      for (const [id, tunnel] of this.outbound) {
+      for (const tunnel of [...this.outbound.values()]) {
         if (tunnel.node !== node) continue;
-        this.outbound.delete(id);
-        tunnel.peer.close(1012, "session moving to another node");
+        this.forget(tunnel);
+        if (tunnel.purpose === "session") tunnel.peer.close(1012, "session moving to another node");
+        else this.local.get(tunnel.peer)?.act(JSON.stringify({ t: "watchVisitor", visitorId: tunnel.purpose.slice("visitor:".length) }));
       }
-      for (const [id, end] of this.inbound) {
-        if (end.peer.node !== node) continue;
-        this.inbound.delete(id);
-        end.connection.onClose();
-      }
+      for (const [id, end] of [...this.inbound]) if (end.peer.node === node) this.drop(id);
     }
   }
 }

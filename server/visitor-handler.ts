@@ -7,7 +7,7 @@
 import { parseVisitorMessage, PROTOCOL_VERSION, type ControlRefusal, type VisitorToServer } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { verifyIdentity } from "./identity";
-import { joinSession } from "./join";
+import { joinWaitingAgent, redeemElsewhere, verifiedElsewhere, type RemoteRequest } from "./cluster-hub";
 import type { ShareRequest } from "./requests";
 import { send, sendError, type Peer } from "./peer";
 import type { Group } from "./store";
@@ -33,8 +33,8 @@ class VisitorConnection implements Connection {
   private visitorId: string | null = null;
   private role: "presence" | "session" = "session";
   private verified = false;
-  /** The accepted share request this session connection starts (from its ticket). */
-  private accepted: ShareRequest | null = null;
+  /** The accepted share request this session connection starts (from its ticket; several nodes: maybe another node's). */
+  private accepted: ShareRequest | RemoteRequest | null = null;
 
   constructor(
     private readonly hub: Hub,
@@ -68,6 +68,9 @@ class VisitorConnection implements Connection {
   onClose(): void {
     this.phase = "closed";
     this.hub.presence.disconnect(this.peer);
+    if (this.role === "presence" && this.visitorId && this.group && !this.hub.presence.isOnline(this.group.id, this.visitorId)) {
+      this.hub.cluster?.leaveHome(this.group.id, this.visitorId).catch(() => {});
+    }
     this.hub.registry.visitorGone(this.peer);
   }
 
@@ -83,7 +86,8 @@ class VisitorConnection implements Connection {
     }
     this.role = message.role ?? "session";
     if (message.ticket) {
-      this.accepted = this.role === "session" ? this.hub.requests.redeem(found.id, message.ticket) : null;
+      this.accepted = this.role === "session" ? (this.hub.requests.redeem(found.id, message.ticket) ?? (await redeemElsewhere(this.hub, found.id, message.ticket))) : null;
+      if (this.phase === "closed") return;
       if (!this.accepted) {
         sendError(this.peer, "TICKET_INVALID");
         return this.peer.close(4003, "TICKET_INVALID");
@@ -103,10 +107,14 @@ class VisitorConnection implements Connection {
       sendError(this.peer, "NOT_LINKED");
       return this.peer.close(4003, "NOT_LINKED");
     }
-    if (this.role === "presence" && this.visitorId && !this.hub.presence.connect(found.id, this.visitorId, this.peer, { verified: this.verified, name: message.name ?? null })) {
+    // Several nodes: a verified browser of this visitor on another node outranks an unverified one here too.
+    const outranked = this.role === "presence" && this.visitorId && !this.verified && (await verifiedElsewhere(this.hub, found.id, this.visitorId));
+    if (this.phase === "closed") return;
+    if (outranked || (this.role === "presence" && this.visitorId && !this.hub.presence.connect(found.id, this.visitorId, this.peer, { verified: this.verified, name: message.name ?? null }))) {
       sendError(this.peer, "VISITOR_VERIFIED_ELSEWHERE");
       return this.peer.close(4003, "VISITOR_VERIFIED_ELSEWHERE");
     }
+    if (this.role === "presence" && this.visitorId) this.hub.cluster?.claimHome(found.id, this.visitorId, this.verified).catch(() => {});
     this.group = found;
     this.phase = "ready";
     send(this.peer, { t: "welcome", v: PROTOCOL_VERSION, group: { id: found.id, name: found.name }, visitorId: this.visitorId, verified: this.verified, pingMs: this.hub.config.pingMs });
@@ -139,7 +147,14 @@ class VisitorConnection implements Connection {
       if (!this.hub.presence.isSignalable(this.peer)) return sendError(this.peer, "REQUEST_NOT_FOUND", "This browser is not the one the request went to.");
       const result = this.hub.requests.answer(groupId, this.visitorId, message.id, message.status, this.verified);
       if ("code" in result) return sendError(this.peer, result.code);
-      if (message.status === "accepted") send(this.peer, { t: "requestAccepted", id: result.request.id, ticket: result.request.ticket! });
+      if (message.status !== "accepted") return;
+      const accepted = { t: "requestAccepted" as const, id: result.request.id, ticket: result.request.ticket! };
+      // Several nodes: the session connection may reach another node, which must find the ticket's node first.
+      if (!this.hub.cluster) return send(this.peer, accepted);
+      void this.hub.cluster
+        .remember("ticket", accepted.ticket, result.request.expiresAt - Date.now())
+        .catch(() => {}) // Redis unreachable: the ticket still works on this node
+        .then(() => send(this.peer, accepted));
       return;
     }
     const session = this.hub.registry.ofVisitor(this.peer);
@@ -155,6 +170,8 @@ class VisitorConnection implements Connection {
         if ("session" in existing) this.hub.registry.end(existing.session, "visitor_stopped");
       }
       const oneClick = message.keyType === "visitor" && request ? request : null;
+      const remote = oneClick && "node" in oneClick ? oneClick : null;
+      const local = oneClick && !("node" in oneClick) ? oneClick : null;
       const { session: created, resumeToken } = this.hub.registry.create({
         groupId,
         keyLength: this.group!.keyLength,
@@ -166,10 +183,12 @@ class VisitorConnection implements Connection {
         allowedAgent: oneClick?.agent,
       });
       send(this.peer, { t: "sessionStarted", sessionKey: created.key, keyType: created.keyType, resumeToken });
-      if (oneClick) {
-        this.accepted = null;
-        this.hub.requests.started(oneClick);
-        if (oneClick.agentPeer) joinSession(this.hub, created, oneClick.agentPeer as typeof this.peer, oneClick.agent);
+      this.accepted = null;
+      // Several nodes: the request was accepted on another node, which tells its waiting agent to join.
+      if (remote) this.hub.cluster!.publish(remote.node, { k: "started", groupId, visitorId: remote.visitorId, requestId: remote.id });
+      if (local) {
+        this.hub.requests.started(local);
+        if (local.agentPeer) joinWaitingAgent(this.hub, created, local.agentPeer, local.agent);
       }
       return;
     }

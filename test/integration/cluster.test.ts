@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { ASSET_LIMITS } from "../../src/protocol";
 import { startCluster, type TestCluster, type TestNode } from "../helpers/cluster";
+import { signVisitorToken } from "../../server/identity";
 import { Client, TEST_EXTENSION_ORIGIN } from "../helpers/server";
 
 let cluster: TestCluster;
@@ -19,8 +20,8 @@ afterEach(async () => {
   await cluster?.close();
 });
 
-async function boot(count = 2) {
-  cluster = await startCluster(count);
+async function boot(count = 2, env: Record<string, string> = {}) {
+  cluster = await startCluster(count, env);
   await cluster.addAgent("demo", "alice", PW);
   await cluster.addAgent("demo", "bob", PW);
   return cluster.nodes;
@@ -139,6 +140,26 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
     expect(await other.json()).toMatchObject({ code: "ASSET_NOT_FOUND" });
   });
 
+  it("an invitation made in a session owned by node a brings a colleague in through node b, once", async () => {
+    const [a, b] = await boot();
+    const { v, key } = await sharingOn(a!);
+    const alice = await agentOn(b!, await signIn(b!, "alice"));
+    alice.send({ t: "join", key });
+    await alice.next("joined");
+    alice.send({ t: "invite" });
+    const { token } = await alice.next<{ t: string; token: string }>("invited");
+    const bob = await agentOn(b!, await signIn(b!, "bob"));
+    bob.send({ t: "joinInvite", token });
+    expect(await bob.next("joined")).toMatchObject({ sessionKey: key });
+    await framesArrive(v, bob, "bob is in");
+    // Used up, on either node.
+    for (const node of [a!, b!]) {
+      const again = await agentOn(node, await signIn(node, "bob"));
+      again.send({ t: "joinInvite", token });
+      expect(await again.next("error")).toMatchObject({ code: "INVITE_INVALID" });
+    }
+  });
+
   it("a closed agent socket on node b leaves the session on node a; an unknown key on either node is KEY_NOT_FOUND", async () => {
     const [a, b] = await boot();
     const { v, key } = await sharingOn(a!);
@@ -228,5 +249,146 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
     expect(await bob.next("joined")).toMatchObject({ sessionKey: key, visitorConnected: true });
     await framesArrive(v, bob, "after redis came back");
     expect(textOf(await alice.next("frames", (m) => textOf(m) === "after redis came back"))).toBe("after redis came back");
+  });
+
+  describe("one-click across nodes", () => {
+    async function presentOn(node: TestNode, visitorId: string, extra: Record<string, unknown> = {}) {
+      const v = track(await Client.open(`${node.wsUrl}/ws/visitor`, { Origin: TEST_EXTENSION_ORIGIN }));
+      v.send({ t: "hello", v: 1, groupId: "demo", client: "test", role: "presence", visitorId, ...extra });
+      return v;
+    }
+
+    async function onRecordOn(node: TestNode, username: string, visitorId: string) {
+      const a = await agentOn(node, await signIn(node, username));
+      a.send({ t: "watchVisitor", visitorId });
+      return a;
+    }
+
+    /** The browser accepts on its presence connection and starts the session with the ticket, on `node`. */
+    async function acceptOn(node: TestNode, v: Client, id: string, visitorId: string) {
+      v.send({ t: "requestAnswer", id, status: "accepted" });
+      const { ticket } = await v.next<{ t: string; ticket: string }>("requestAccepted");
+      const s = track(await Client.open(`${node.wsUrl}/ws/visitor`, { Origin: TEST_EXTENSION_ORIGIN }));
+      s.send({ t: "hello", v: 1, groupId: "demo", client: "test", role: "session", visitorId, ticket });
+      await s.next("welcome");
+      s.send({ t: "startSession", keyType: "visitor", site: "https://shop.test" });
+      return s;
+    }
+
+    it("the visitor's browser on node a, the agent's console on node b, the session on either: online, request, accept, the agent joins, frames flow", async () => {
+      const [a, b] = await boot();
+      const v = await presentOn(a!, "cust-42");
+      await v.next("welcome");
+      v.send({ t: "presence", url: "https://shop.test/account", title: "My account", visible: true });
+      const alice = await onRecordOn(b!, "alice", "cust-42");
+      expect(await alice.next("visitorPresence", (m) => m.online === true && m.page !== null)).toMatchObject({ page: { url: "https://shop.test/account" } });
+      // The CRM's HTTP lookup on either node sees the same.
+      for (const node of [a!, b!]) {
+        const response = await fetch(`${node.url}/api/visitors/cust-42`, { headers: { cookie: await signIn(node, "bob") } });
+        expect(await response.json()).toMatchObject({ online: true, page: { title: "My account" } });
+      }
+
+      alice.send({ t: "requestShare", visitorId: "cust-42" });
+      const shown = await v.next<{ t: string; id: string }>("shareRequest");
+      expect(await alice.next("shareRequest")).toMatchObject({ id: shown.id, state: "pending" });
+      v.send({ t: "requestAnswer", id: shown.id, status: "displayed" });
+      expect(await alice.next("shareRequest", (m) => m.state === "displayed")).toBeTruthy();
+      // The browser's session connection lands on node b (neither where it accepted, nor where alice is: b is alice's).
+      const s = await acceptOn(b!, v, shown.id, "cust-42");
+      expect(await s.next("sessionStarted")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
+      expect(await alice.next("joined")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
+      expect(await alice.next("shareRequest", (m) => m.state === "started")).toBeTruthy();
+      await s.next("snapshotRequest");
+      await framesArrive(s, alice, "one-click across nodes");
+    });
+
+    it("a session connection on node b for a request accepted on node a, with the agent on node a too", async () => {
+      const [a, b] = await boot();
+      const v = await presentOn(a!, "cust-7");
+      await v.next("welcome");
+      const alice = await onRecordOn(a!, "alice", "cust-7");
+      await alice.next("visitorPresence", (m) => m.online === true);
+      alice.send({ t: "requestShare", visitorId: "cust-7" });
+      const { id } = await v.next<{ t: string; id: string }>("shareRequest");
+      const s = await acceptOn(b!, v, id, "cust-7");
+      await s.next("sessionStarted");
+      expect(await alice.next("joined")).toMatchObject({ sessionKey: "cust-7", keyType: "visitor" });
+      await framesArrive(s, alice, "session on b, agent on a");
+      // Only the requesting agent may join: bob, on node b where the session is, is refused.
+      const bob = await agentOn(b!, await signIn(b!, "bob"));
+      bob.send({ t: "joinVisitor", visitorId: "cust-7" });
+      expect(await bob.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+    });
+
+    it("cancel and ask again across nodes; the record follows a visitor who comes online on another node later", async () => {
+      const [a, b] = await boot();
+      // alice watches before the visitor is online anywhere.
+      const alice = await onRecordOn(b!, "alice", "cust-9");
+      expect(await alice.next("visitorPresence")).toMatchObject({ online: false });
+      const v = await presentOn(a!, "cust-9");
+      await v.next("welcome");
+      expect(await alice.next("visitorPresence", (m) => m.online === true)).toMatchObject({ visitorId: "cust-9" });
+      alice.send({ t: "requestShare", visitorId: "cust-9" });
+      const first = await v.next<{ t: string; id: string }>("shareRequest");
+      alice.send({ t: "cancelRequest", visitorId: "cust-9" });
+      expect(await v.next("requestEnded")).toMatchObject({ id: first.id, state: "cancelled" });
+      expect(await alice.next("shareRequest", (m) => m.state === "cancelled")).toBeTruthy();
+      alice.send({ t: "requestShare", visitorId: "cust-9" });
+      const second = await v.next<{ t: string; id: string }>("shareRequest");
+      expect(second.id).not.toBe(first.id);
+      v.send({ t: "requestAnswer", id: second.id, status: "declined" });
+      expect(await alice.next("shareRequest", (m) => m.state === "declined")).toBeTruthy();
+      // The visitor leaves: alice sees them offline.
+      v.close();
+      expect(await alice.next("visitorPresence", (m) => m.online === false)).toMatchObject({ visitorId: "cust-9" });
+    });
+
+    it("a browser without a token cannot take over a verified visitor whose browser is on another node", async () => {
+      const [a, b] = await boot();
+      const group = cluster.store.getGroup("demo")!;
+      const real = await presentOn(a!, "cust-42", { token: await signVisitorToken(group, "cust-42") });
+      expect(await real.next("welcome")).toMatchObject({ verified: true });
+      const impostor = await presentOn(b!, "cust-42");
+      expect(await impostor.next("error")).toMatchObject({ code: "VISITOR_VERIFIED_ELSEWHERE" });
+      expect((await impostor.closed).code).toBe(4003);
+      // Requests still reach the real browser.
+      const alice = await onRecordOn(b!, "alice", "cust-42");
+      await alice.next("visitorPresence", (m) => m.online === true && m.verified === true);
+      alice.send({ t: "requestShare", visitorId: "cust-42" });
+      await real.next("shareRequest");
+    });
+
+    it("2,000 visitors online over both nodes: the HTTP lookup on either node and a console on each node see them online", async () => {
+      // All from one address here: the per-address cap (100 by default) would refuse them.
+      const [a, b] = await boot(2, { GLIMPSE_MAX_CONNECTIONS_PER_IP: "5000" });
+      const visitors: Client[] = [];
+      for (let i = 0; i < 2_000; i += 50) {
+        const batch = await Promise.all(
+          Array.from({ length: 50 }, async (_, j) => {
+            const v = await Client.open(`${(i + j) % 2 === 0 ? a!.wsUrl : b!.wsUrl}/ws/visitor`, { Origin: TEST_EXTENSION_ORIGIN }, { deflate: false });
+            v.send({ t: "hello", v: 1, groupId: "demo", client: "test", role: "presence", visitorId: `v-${i + j}` });
+            await v.next("welcome", () => true, 30_000);
+            return v;
+          }),
+        );
+        visitors.push(...batch);
+      }
+      for (const v of visitors) track(v);
+      const sample = [0, 1, 2, 3, 998, 999, 1_500, 1_999];
+      for (const node of [a!, b!]) {
+        const cookie = await signIn(node, "bob");
+        for (const n of sample) {
+          const response = await fetch(`${node.url}/api/visitors/v-${n}`, { headers: { cookie } });
+          expect(await response.json(), `v-${n} on ${node.name}`).toMatchObject({ visitorId: `v-${n}`, online: true });
+        }
+        const console = await agentOn(node, cookie);
+        for (const n of sample) {
+          console.send({ t: "watchVisitor", visitorId: `v-${n}` });
+          expect(await console.next("visitorPresence", (m) => m.visitorId === `v-${n}`)).toMatchObject({ online: true });
+        }
+      }
+      const never = await fetch(`${b!.url}/api/visitors/v-2000`, { headers: { cookie: await signIn(b!, "bob") } });
+      expect(await never.json()).toMatchObject({ online: false });
+    });
   });
 });
