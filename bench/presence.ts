@@ -11,6 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backoffDelay } from "../src/reconnect";
+import { startRedis } from "../test/helpers/cluster";
 import { round, sleep, startChild } from "./lib";
 
 interface Memory {
@@ -37,8 +38,8 @@ function openPresence(url: string, i: number, onWelcome: () => void): WebSocket 
 }
 
 /** Heap and RSS per idle connection: `count` sockets say hello (and their page) and stay. */
-async function memoryPerConnection(script: string, path: string, count: number) {
-  const server = await startChild(script, {}, ["--expose-gc"]);
+async function memoryPerConnection(script: string, path: string, count: number, env: Record<string, string> = {}) {
+  const server = await startChild(script, env, ["--expose-gc"]);
   const before = await server.ask<Memory>({ memory: true });
   const sockets: WebSocket[] = [];
   let welcomed = 0;
@@ -63,6 +64,9 @@ async function memoryPerConnection(script: string, path: string, count: number) 
 export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ?? 10_000)) {
   const plain = await memoryPerConnection("bench/plain-ws-server.ts", "", count);
   const compressing = await memoryPerConnection("bench/glimpse-server.ts", "/ws/visitor", count);
+  // One of several nodes: every visitor is also recorded in Redis (server/cluster.ts).
+  const redis = await startRedis();
+  const withRedis = await memoryPerConnection("bench/glimpse-server.ts", "/ws/visitor?role=presence", count, { GLIMPSE_REDIS_URL: redis.url }).finally(() => redis.kill());
   const dbDir = mkdtempSync(join(tmpdir(), "glimpse-presence-"));
   let server = await startChild("bench/glimpse-server.ts", { BENCH_DB_DIR: dbDir }, ["--expose-gc"]);
   const port = server.port;
@@ -116,6 +120,8 @@ export async function benchPresence(count = Number(process.env.BENCH_PRESENCE ??
     plainWs: plain,
     /** The same on /ws/visitor without `?role=presence`: compression negotiated. */
     withCompression: compressing,
+    /** As the extension connects, on a node with GLIMPSE_REDIS_URL set. */
+    withRedis,
     reconnectedAfterRestart: back,
     reconnectSeconds: round(reconnectSeconds, 1),
   };

@@ -28,8 +28,9 @@ if (want("latency")) {
 }
 if (want("relay")) {
   console.log("relay fan-out…");
-  const r = await benchRelay();
+  const { relay: r, twoNodes } = await benchRelay();
   results.relay = r;
+  results.relayTwoNodes = twoNodes;
   save();
   for (const s of r) {
     const f = (x: typeof s.glimpse) => `${x.cpuMsPerThousand} ms · ${x.perSecond} msg/s · p99 ${x.p99} ms`;
@@ -41,6 +42,15 @@ if (want("relay")) {
       value: `${f(s.glimpse)} (${f(s.socketio)}; ${f(s.ws)}) → CPU ×${s.cpuRatio}, p99 ×${s.p99Ratio}`,
       budget: budgeted ? "CPU ≤ 0.5× socket.io, p99 no worse" : "—",
       met: budgeted ? s.cpuRatio <= 0.5 && s.p99Ratio <= 1 : null,
+    });
+  }
+  for (const s of twoNodes) {
+    const f = (x: typeof s.oneNode) => `${x.cpuMsPerThousand} ms · ${x.perSecond} msg/s · p99 ${x.p99} ms`;
+    rows.push({
+      figure: `relay ${s.scenario}${s.compression ? ", compressed" : ""}, agents on a second node through Redis: CPU per 1,000 msgs (both nodes + Redis) · msg/s · p99 (one node)`,
+      value: `${f(s.twoNodes)} (${f(s.oneNode)}) → CPU ×${s.cpuRatio}, msg/s ×${s.throughputRatio}, p99 ×${s.p99Ratio}`,
+      budget: "—",
+      met: null,
     });
   }
 }
@@ -56,6 +66,7 @@ if (want("presence")) {
     budget: "heap ≤ 6 KB, RSS ≤ 12 KB",
     met: r.heapPerConnectionBytes <= 6 * 1024 && r.rssPerConnectionBytes <= 12 * 1024,
   });
+  rows.push({ figure: "the same with Redis on (one of several nodes)", value: `${r.withRedis.heapPerConnectionBytes} / ${r.withRedis.rssPerConnectionBytes} bytes`, budget: "—", met: null });
   rows.push({ figure: "all back online after a server restart", value: `${r.reconnectedAfterRestart} in ${r.reconnectSeconds} s`, budget: "—", met: null });
 }
 if (want("page")) {

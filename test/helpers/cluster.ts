@@ -50,6 +50,8 @@ const exited = (child: ChildProcess) => (child.exitCode !== null || child.signal
 export interface TestRedis {
   url: string;
   port: number;
+  /** The running redis-server's process id. */
+  readonly pid: number;
   /** Stop Redis (SIGKILL: gone, as a crashed or unreachable Redis). */
   kill(): Promise<void>;
   /** Start it again on the same port (empty: it keeps nothing on disk). */
@@ -62,6 +64,9 @@ export async function startRedis(): Promise<TestRedis> {
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child.pid!;
+    },
     async start() {
       child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "pipe" });
       await whenPrinted(child, /Ready to accept connections/, "redis-server");

@@ -3,6 +3,7 @@
  * node and an agent on another are in one session; a session follows its visitor to another node;
  * a lost node's sessions carry on through the others; Redis going away is a clear error, not a crash.
  */
+import { Redis } from "ioredis";
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { ASSET_LIMITS } from "../../src/protocol";
@@ -87,6 +88,15 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
     const texts: string[] = [];
     for (let i = 0; i < 20; i++) texts.push(textOf(await alice.next("frames")));
     expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `change ${i + 1}`));
+    // Redis holds who is where, never what the page shows.
+    const redis = new Redis(cluster.redis.url);
+    const keys = await redis.keys("*");
+    expect(keys.some((k) => k.startsWith("glimpse:session:"))).toBe(true);
+    for (const key of keys) {
+      const value = (await redis.type(key)) === "string" ? await redis.get(key) : "";
+      expect(`${key} ${value}`).not.toMatch(/change \d/);
+    }
+    redis.disconnect();
     // The agent's tools reach the visitor on the other node.
     alice.send({ t: "pointer", target: { id: 7, fx: 0.5, fy: 0.25 } });
     expect(await v.next("pointer")).toEqual({ t: "pointer", agent: "alice", target: { id: 7, fx: 0.5, fy: 0.25 } });
