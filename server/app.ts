@@ -111,7 +111,7 @@ export async function buildApp(options: AppOptions = {}) {
   // to rejoin. Several nodes: only those no live node owns (the others are taken over on demand).
   if (cluster) await restoreOrphans(cluster, store, registry);
   else registry.restore();
-  const limits = new Limits(options.limits);
+  const limits = new Limits(options.limits, cluster?.client);
   const presence = new PresenceRegistry();
   const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
   const agentSockets = new AgentSockets(config.agentRecheckMs);

@@ -34,8 +34,8 @@ export type BusHeader =
   | { k: "in"; from: string; tunnel: number }
   /** Agent's node → far node: the tunnel is no longer needed (socket closed, agent moved on). */
   | { k: "gone"; from: string; tunnel: number }
-  /** Far node → agent's node: send the payload to the agent socket of that tunnel. */
-  | { k: "out"; tunnel: number }
+  /** Far node → agent's node: send the payload to the agent sockets of these tunnels (one message per fan-out). */
+  | { k: "out"; tunnels: number[] }
   /** Far node → agent's node: close the tunnel (a session: and the socket, so that the console rejoins). */
   | { k: "close"; tunnel: number; code: number; reason: string }
   /** Far node → agent's node: the agent acts on the payload as if its console had sent it. */
@@ -113,6 +113,11 @@ export class Cluster {
     this.started = true;
     this.heartbeat = setInterval(() => void this.beat(), NODE_TTL_MS / 3);
     this.heartbeat.unref();
+  }
+
+  /** The command connection, for what keeps its own data in Redis (server/limits.ts). */
+  get client(): Redis {
+    return this.redis;
   }
 
   /** Redis is reachable from this node (readiness). */

@@ -1,5 +1,7 @@
 /**
- * Brute-force limits (rate-limiter-flexible, in memory; its Redis store fits the scale-out design).
+ * Brute-force limits (rate-limiter-flexible: in memory; with several nodes in Redis, so that an
+ * attacker spreading guesses over the nodes gets no more than from one, and in memory again while
+ * Redis is unreachable).
  * Once a budget is spent the caller is blocked for the block period and answered RATE_LIMITED.
  *
  * Sign-in attempts are counted *before* the slow password check and refunded on success, so a
@@ -8,7 +10,8 @@
  * only (a busy honest agent is never slowed), and an address's block stops only the agents who
  * failed from it: an honest agent behind the same address as an attacker still joins with the right key.
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export interface LimitsConfig {
   /** Failed sign-ins per (IP, username) and per IP, within `loginWindowS`. */
@@ -32,10 +35,15 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   joinWindowS: 60,
 };
 
-const limiter = (points: number, windowS: number) => new RateLimiterMemory({ points, duration: windowS, blockDuration: windowS });
+function limiter(name: string, points: number, windowS: number, redis: Redis | undefined): RateLimiterAbstract {
+  const options = { points, duration: windowS, blockDuration: windowS };
+  if (!redis) return new RateLimiterMemory(options);
+  // Redis unreachable: this node counts on its own until it is back.
+  return new RateLimiterRedis({ ...options, storeClient: redis, keyPrefix: `glimpse:limit:${name}`, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) });
+}
 
 /** Milliseconds until the caller may try again, or 0 when allowed. */
-async function blockedFor(limiters: [RateLimiterMemory, string][]): Promise<number> {
+async function blockedFor(limiters: [RateLimiterAbstract, string][]): Promise<number> {
   let wait = 0;
   for (const [l, key] of limiters) {
     const res = await l.get(key);
@@ -44,7 +52,7 @@ async function blockedFor(limiters: [RateLimiterMemory, string][]): Promise<numb
   return wait;
 }
 
-async function penalise(limiters: [RateLimiterMemory, string][]): Promise<void> {
+async function penalise(limiters: [RateLimiterAbstract, string][]): Promise<void> {
   for (const [l, key] of limiters) {
     await l.consume(key).catch((error) => {
       if (!(error instanceof RateLimiterRes)) throw error;
@@ -57,28 +65,29 @@ export const MAX_CONCURRENT_CHECKS = 2;
 
 export class Limits {
   private readonly checking = new Map<string, number>();
-  private readonly loginUser: RateLimiterMemory;
-  private readonly loginIp: RateLimiterMemory;
-  private readonly joinAgent: RateLimiterMemory;
-  private readonly joinIp: RateLimiterMemory;
-  private readonly joinKey: RateLimiterMemory;
+  private readonly loginUser: RateLimiterAbstract;
+  private readonly loginIp: RateLimiterAbstract;
+  private readonly joinAgent: RateLimiterAbstract;
+  private readonly joinIp: RateLimiterAbstract;
+  private readonly joinKey: RateLimiterAbstract;
 
-  constructor(config: LimitsConfig = DEFAULT_LIMITS) {
-    this.loginUser = limiter(config.loginFailuresPerUser, config.loginWindowS);
-    this.loginIp = limiter(config.loginFailuresPerIp, config.loginWindowS);
-    this.joinAgent = limiter(config.joinFailuresPerAgent, config.joinWindowS);
-    this.joinIp = limiter(config.joinFailuresPerIp, config.joinWindowS);
-    this.joinKey = limiter(config.joinFailuresPerKey, config.joinWindowS);
+  /** `redis`: several nodes count together there. */
+  constructor(config: LimitsConfig = DEFAULT_LIMITS, redis?: Redis) {
+    this.loginUser = limiter("login-user", config.loginFailuresPerUser, config.loginWindowS, redis);
+    this.loginIp = limiter("login-ip", config.loginFailuresPerIp, config.loginWindowS, redis);
+    this.joinAgent = limiter("join-agent", config.joinFailuresPerAgent, config.joinWindowS, redis);
+    this.joinIp = limiter("join-ip", config.joinFailuresPerIp, config.joinWindowS, redis);
+    this.joinKey = limiter("join-key", config.joinFailuresPerKey, config.joinWindowS, redis);
   }
 
-  private login(ip: string, username: string): [RateLimiterMemory, string][] {
+  private login(ip: string, username: string): [RateLimiterAbstract, string][] {
     return [
       [this.loginUser, `${ip}|${username.toLowerCase()}`],
       [this.loginIp, ip],
     ];
   }
 
-  private join(agentId: number, ip: string, key: string): [RateLimiterMemory, string][] {
+  private join(agentId: number, ip: string, key: string): [RateLimiterAbstract, string][] {
     return [
       [this.joinAgent, String(agentId)],
       [this.joinIp, ip],

@@ -24,23 +24,61 @@ export type Purpose = "session" | `visitor:${string}`;
 let nextRemoteId = 2 ** 40;
 let nextTunnelId = 1;
 
+/**
+ * What goes to another node's agents, in order, until the end of this turn of the event loop: one
+ * message a session fans out to several agents of that node (the same `Outgoing`) crosses Redis
+ * once, naming every tunnel, and is framed once there for all of them.
+ */
+class NodeQueue {
+  private entries: ({ k: "out"; tunnels: number[]; message: string | Buffer | Outgoing } | { k: "close"; tunnel: number; code: number; reason: string })[] = [];
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly node: string,
+  ) {}
+
+  send(tunnel: number, message: string | Buffer | Outgoing): void {
+    const last = this.entries.at(-1);
+    if (message instanceof Outgoing && last?.k === "out" && last.message === message) last.tunnels.push(tunnel);
+    else this.add({ k: "out", tunnels: [tunnel], message });
+  }
+
+  close(tunnel: number, code: number, reason: string): void {
+    this.add({ k: "close", tunnel, code, reason });
+  }
+
+  private add(entry: NodeQueue["entries"][number]): void {
+    if (this.entries.length === 0) queueMicrotask(() => this.flush());
+    this.entries.push(entry);
+  }
+
+  private flush(): void {
+    const entries = this.entries;
+    this.entries = [];
+    for (const entry of entries) {
+      if (entry.k === "close") this.cluster.publish(this.node, entry);
+      else this.cluster.publish(this.node, { k: "out", tunnels: entry.tunnels }, entry.message instanceof Outgoing ? entry.message.data : entry.message);
+    }
+  }
+}
+
 /** An agent socket on another node, as the serving node's logic sees it. */
 export class RemotePeer implements Peer {
   readonly id = nextRemoteId++;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly queue: NodeQueue,
     readonly node: string,
     readonly tunnel: number,
     private readonly onClose: () => void,
   ) {}
 
   sendRaw(message: string | Buffer | Outgoing): void {
-    this.cluster.publish(this.node, { k: "out", tunnel: this.tunnel }, message instanceof Outgoing ? message.data : message);
+    this.queue.send(this.tunnel, message);
   }
 
   close(code: number, reason: string): void {
-    this.cluster.publish(this.node, { k: "close", tunnel: this.tunnel, code, reason });
+    this.queue.close(this.tunnel, code, reason);
     this.onClose();
   }
 }
@@ -65,6 +103,8 @@ export class Tunnels {
   private readonly byPeer = new Map<Peer, Map<Purpose, Outbound>>();
   /** Agents of other nodes served here: "node:tunnel id" → their peer and handler. */
   private readonly inbound = new Map<string, { peer: RemotePeer; connection: Connection }>();
+  /** What goes to each other node's agents, in order. */
+  private readonly queues = new Map<string, NodeQueue>();
   /** This node's agent connections: to make them act on a message (`inject`), and follow visitors. */
   private readonly local = new Map<Peer, LocalAgent>();
   private readonly sweeper: NodeJS.Timeout;
@@ -154,7 +194,9 @@ export class Tunnels {
       case "open": {
         const id = `${header.from}:${header.tunnel}`;
         this.drop(id);
-        const peer = new RemotePeer(this.cluster, header.from, header.tunnel, () => this.drop(id));
+        let queue = this.queues.get(header.from);
+        if (!queue) this.queues.set(header.from, (queue = new NodeQueue(this.cluster, header.from)));
+        const peer = new RemotePeer(queue, header.from, header.tunnel, () => this.drop(id));
         this.inbound.set(id, { peer, connection: this.serve(peer, header.agent, header.ip) });
         return;
       }
@@ -162,8 +204,12 @@ export class Tunnels {
         return this.inbound.get(`${header.from}:${header.tunnel}`)?.connection.onText(payload.toString(), payload);
       case "gone":
         return this.drop(`${header.from}:${header.tunnel}`);
-      case "out":
-        return this.outbound.get(header.tunnel)?.peer.sendRaw(payload);
+      case "out": {
+        // Framed (and deflated) once for every agent of this node it goes to.
+        const message = header.tunnels.length > 1 ? new Outgoing(payload) : payload;
+        for (const id of header.tunnels) this.outbound.get(id)?.peer.sendRaw(message);
+        return;
+      }
       case "inject": {
         const tunnel = this.outbound.get(header.tunnel);
         if (tunnel) this.local.get(tunnel.peer)?.act(payload.toString());
@@ -206,6 +252,7 @@ export class Tunnels {
         else this.local.get(tunnel.peer)?.act(JSON.stringify({ t: "watchVisitor", visitorId: tunnel.purpose.slice("visitor:".length) }));
       }
       for (const [id, end] of [...this.inbound]) if (end.peer.node === node) this.drop(id);
+      this.queues.delete(node);
     }
   }
 }

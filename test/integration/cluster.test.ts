@@ -25,6 +25,7 @@ async function boot(count = 2, env: Record<string, string> = {}) {
   cluster = await startCluster(count, env);
   await cluster.addAgent("demo", "alice", PW);
   await cluster.addAgent("demo", "bob", PW);
+  await cluster.addAgent("demo", "carol", PW);
   return cluster.nodes;
 }
 
@@ -104,19 +105,29 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
     alice.send({ t: "pointer", target: { id: "x" } });
     expect(await alice.next("error")).toMatchObject({ code: "BAD_MESSAGE" });
 
-    // A second agent on node a: both see the same stream.
-    const bob = await agentOn(a!, await signIn(a!, "bob"));
+    // A second agent on node b: one message crosses Redis for both, and both see the same stream.
+    const bob = await agentOn(b!, await signIn(b!, "bob"));
     bob.send({ t: "join", key });
     await bob.next("joined");
     expect(await v.next("guests", (m) => m.count === 2)).toMatchObject({ agents: expect.arrayContaining(["alice", "bob"]) });
-    v.send(frame(21, "for both"));
-    expect(textOf(await alice.next("frames", (m) => textOf(m) === "for both"))).toBe("for both");
-    expect(textOf(await bob.next("frames", (m) => textOf(m) === "for both"))).toBe("for both");
+    for (let seq = 21; seq <= 30; seq++) v.send(frame(seq, `for both ${seq}`));
+    for (const agent of [alice, bob]) {
+      const got: string[] = [];
+      for (let i = 0; i < 10; i++) got.push(textOf(await agent.next("frames", (m) => textOf(m).startsWith("for both"))));
+      expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `for both ${21 + i}`));
+    }
+    // And a third, on node a with the visitor, sees it too.
+    const carol = await agentOn(a!, await signIn(a!, "carol"));
+    carol.send({ t: "join", key });
+    await carol.next("joined");
+    await framesArrive(v, carol, "for all three");
+    expect(textOf(await alice.next("frames", (m) => textOf(m) === "for all three"))).toBe("for all three");
 
     // The agent on node b ends it: everyone is told, and the key is gone on both nodes.
     alice.send({ t: "endSession" });
     expect(await v.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
     expect(await bob.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
+    expect(await carol.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
     expect(await alice.next("sessionEnded")).toMatchObject({ reason: "agent_ended" });
     const late = await agentOn(b!, await signIn(b!, "bob"));
     late.send({ t: "join", key });
@@ -167,6 +178,21 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
       const again = await agentOn(node, await signIn(node, "bob"));
       again.send({ t: "joinInvite", token });
       expect(await again.next("error")).toMatchObject({ code: "INVITE_INVALID" });
+    }
+  });
+
+  it("counts failed joins on every node together: guesses spread over the nodes are blocked as on one", async () => {
+    const [a, b] = await boot();
+    const consoles = { a: await agentOn(a!, await signIn(a!, "alice")), b: await agentOn(b!, await signIn(b!, "alice")) };
+    // 11 wrong keys, 6 through node a and 5 through node b: over the 10 an agent may fail in a minute.
+    for (let i = 0; i < 11; i++) {
+      const c = i % 2 === 0 ? consoles.a : consoles.b;
+      c.send({ t: "join", key: String(100000 + i) });
+      expect(await c.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+    }
+    for (const c of [consoles.a, consoles.b]) {
+      c.send({ t: "join", key: "123456" });
+      expect(await c.next("error")).toMatchObject({ code: "RATE_LIMITED" });
     }
   });
 
