@@ -32,16 +32,19 @@ export function ensureNodeModules() {
 export const BROWSERS = [
   { bin: "/usr/bin/chromium", pkg: "chromium", env: "GLIMPSE_CHROMIUM" },
   { bin: "/usr/bin/firefox-esr", pkg: "firefox-esr", env: "GLIMPSE_FIREFOX" },
+  // Several nodes: the tests start their own Redis and nginx (test/helpers/cluster.ts).
+  { bin: "/usr/bin/redis-server", pkg: "redis-server" },
+  { bin: "/usr/sbin/nginx", pkg: "nginx-light" },
 ];
 
 export function ensureBrowsers() {
-  const missing = BROWSERS.filter((b) => !existsSync(process.env[b.env] ?? b.bin));
+  const missing = BROWSERS.filter((b) => !existsSync((b.env && process.env[b.env]) || b.bin));
   if (missing.length === 0) return;
   const pkgs = missing.map((b) => b.pkg);
   const isRoot = process.getuid?.() === 0;
   const sudo = !isRoot && spawnSync("sudo", ["-n", "true"]).status === 0 ? ["sudo"] : isRoot ? [] : null;
   if (!sudo) {
-    console.error(`The end-to-end tests need ${pkgs.join(" and ")}. Install them with:\n  sudo apt-get update && sudo apt-get install -y ${pkgs.join(" ")}`);
+    console.error(`The tests need ${pkgs.join(" and ")}. Install them with:\n  sudo apt-get update && sudo apt-get install -y ${pkgs.join(" ")}`);
     process.exit(1);
   }
   console.log(`Installing ${pkgs.join(", ")} from Debian's packages…`);
