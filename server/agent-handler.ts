@@ -253,6 +253,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
   }
 
   const unregister = tunnels?.register(peer, {
+    username: agent.username,
     act: (text) => {
       const parsed = parseAgentMessage(text);
       if (!parsed.ok) return;

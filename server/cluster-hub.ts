@@ -8,6 +8,7 @@ import type { Cluster } from "./cluster";
 import { agentConnection } from "./agent-handler";
 import type { Hub } from "./hub";
 import { joinSession } from "./join";
+import { requestMessage } from "./request-events";
 import type { Peer } from "./peer";
 import type { LiveSession, SessionDirectory, SessionRegistry } from "./sessions";
 import type { Store } from "./store";
@@ -72,12 +73,26 @@ export function connectCluster(hub: Hub, cluster: Cluster, directory: SessionDir
         return;
       }
       case "home": {
-        if (header.node !== cluster.nodeId && !hub.presence.isOnline(header.groupId, header.visitorId)) {
-          // The visitor's browser went to another node: a request open here can no longer reach it.
-          const open = hub.requests.current(header.groupId, header.visitorId);
-          if (open) hub.requests.failed(open);
+        const open = hub.requests.current(header.groupId, header.visitorId);
+        // The visitor's browser went to another node: an unanswered request goes with it (an accepted
+        // one stays: its ticket is redeemed here wherever the session starts). Before the consoles
+        // follow (below), so that the new home has it when they look again.
+        if (open && header.node !== cluster.nodeId && !hub.presence.isOnline(header.groupId, header.visitorId) && (open.state === "pending" || open.state === "displayed")) {
+          hub.requests.detach(open);
+          const { id, groupId, visitorId, agent, verified, state, expiresAt } = open;
+          cluster.publish(header.node, { k: "handover", request: { id, groupId, visitorId, agent, verified, state, expiresAt } });
         }
         return tunnels.visitorMoved(header.groupId, header.visitorId, header.node);
+      }
+      case "handover": {
+        const { groupId, visitorId, agent } = header.request;
+        // The requesting agent's console, if it already looks at the visitor here.
+        const console = [...hub.presence.watchersOf(groupId, visitorId)].find((peer) => tunnels.agentOf(peer) === agent) ?? null;
+        const request = hub.requests.adopt(header.request, console);
+        hub.presence.toWatchers(groupId, visitorId, JSON.stringify(requestMessage(request)));
+        // The browser that connected here is shown the request again (as after any reconnect).
+        hub.presence.signal(groupId, visitorId, JSON.stringify({ t: "shareRequest", id: request.id, agent, expiresAt: request.expiresAt }));
+        return;
       }
     }
   });

@@ -44,6 +44,8 @@ export type BusHeader =
   | { k: "release"; groupId: string; keyType: KeyType; key: string }
   /** Session's node → the visitor's node: the session an accepted request asked for has started. */
   | { k: "started"; groupId: string; visitorId: string; requestId: string }
+  /** Old home → new home: the visitor's open (pending or displayed) share request, to carry on there. */
+  | { k: "handover"; request: { id: string; groupId: string; visitorId: string; agent: string; verified: boolean; state: "pending" | "displayed"; expiresAt: number } }
   /** To every node: a visitor's browser is connected to `node` now (agents looking at them follow). */
   | { k: "home"; groupId: string; visitorId: string; node: string }
   | { k: "ask"; from: string; id: number; question: Question }

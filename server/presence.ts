@@ -156,6 +156,11 @@ export class PresenceRegistry {
     this.watching.delete(agent);
   }
 
+  /** The agents' connections watching this visitor. */
+  watchersOf(groupId: string, visitorId: string): ReadonlySet<Peer> {
+    return this.watchers.get(key(groupId, visitorId)) ?? new Set();
+  }
+
   /** Send to every agent watching this visitor (all of the same group, by construction). */
   toWatchers(groupId: string, visitorId: string, text: string): void {
     for (const agent of this.watchers.get(key(groupId, visitorId)) ?? []) agent.sendRaw(text);

@@ -157,15 +157,43 @@ export class ShareRequests {
       if (request.agentPeer !== agentPeer) continue;
       request.agentPeer = null;
       if (request.state === "accepted") continue; // the session starts anyway; the agent rejoins it
-      this.graces.get(request)?.();
-      this.graces.set(
-        request,
-        this.schedule(this.options.agentGraceMs, () => {
-          this.graces.delete(request);
-          if (request.agentPeer === null && (request.state === "pending" || request.state === "displayed")) this.finish(request, "cancelled");
-        }),
-      );
+      this.awaitAgent(request);
     }
+  }
+
+  /**
+   * Several nodes: the visitor's browser now answers on another node, which takes the request
+   * over (`adopt`). It leaves this node without a change of state: nobody is told here.
+   */
+  detach(request: ShareRequest): void {
+    if (this.open.get(key(request.groupId, request.visitorId)) !== request) return;
+    this.open.delete(key(request.groupId, request.visitorId));
+    this.timers.get(request)?.();
+    this.timers.delete(request);
+    this.graces.get(request)?.();
+    this.graces.delete(request);
+  }
+
+  /** Several nodes: a pending or displayed request handed over from another node, open here as it was. */
+  adopt(fields: Pick<ShareRequest, "id" | "groupId" | "visitorId" | "agent" | "verified" | "state" | "expiresAt">, agentPeer: object | null): ShareRequest {
+    const request: ShareRequest = { ...fields, agentPeer, ticket: null };
+    const existing = this.current(fields.groupId, fields.visitorId);
+    if (existing) this.detach(existing);
+    this.open.set(key(request.groupId, request.visitorId), request);
+    this.arm(request, "expired");
+    if (!agentPeer) this.awaitAgent(request);
+    return request;
+  }
+
+  private awaitAgent(request: ShareRequest): void {
+    this.graces.get(request)?.();
+    this.graces.set(
+      request,
+      this.schedule(this.options.agentGraceMs, () => {
+        this.graces.delete(request);
+        if (request.agentPeer === null && (request.state === "pending" || request.state === "displayed")) this.finish(request, "cancelled");
+      }),
+    );
   }
 
   /** The same agent's console (reloaded, reconnected) looks at the visitor again: the request is theirs again. */

@@ -70,6 +70,8 @@ export class RemotePeer implements Peer {
     private readonly queue: NodeQueue,
     readonly node: string,
     readonly tunnel: number,
+    /** The agent's username. */
+    readonly agent: string,
     private readonly onClose: () => void,
   ) {}
 
@@ -84,6 +86,7 @@ export class RemotePeer implements Peer {
 }
 
 export interface LocalAgent {
+  username: string;
   /** Act on `text` as if the console had sent it. */
   act(text: string): void;
   visitorMoved(groupId: string, visitorId: string, node: string): void;
@@ -171,6 +174,11 @@ export class Tunnels {
     this.local.get(peer as Peer)?.act(text);
   }
 
+  /** The username of the agent behind an agent connection of this node (its own, or tunnelled here). */
+  agentOf(peer: Peer): string | null {
+    return peer instanceof RemotePeer ? peer.agent : (this.local.get(peer)?.username ?? null);
+  }
+
   /** Agents served here for other nodes (metrics, tests). */
   get served(): number {
     return this.inbound.size;
@@ -196,7 +204,7 @@ export class Tunnels {
         this.drop(id);
         let queue = this.queues.get(header.from);
         if (!queue) this.queues.set(header.from, (queue = new NodeQueue(this.cluster, header.from)));
-        const peer = new RemotePeer(queue, header.from, header.tunnel, () => this.drop(id));
+        const peer = new RemotePeer(queue, header.from, header.tunnel, header.agent.username, () => this.drop(id));
         this.inbound.set(id, { peer, connection: this.serve(peer, header.agent, header.ip) });
         return;
       }

@@ -3,23 +3,27 @@
  * extension in Chromium and the console in another, both only ever talking to nginx: a manual
  * session works whichever nodes their sockets land on, and goes on, same key, when the node that
  * owns it is lost; one-click works with the visitor's presence, the record and the session on
- * whichever nodes the balancer picks.
+ * whichever nodes the balancer picks; 2,000 scripted visitors spread over both show online.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
 import { startBalancer, startCluster, type TestBalancer, type TestCluster } from "../helpers/cluster";
 import { replayed, shareAndReadKey, signIn, signInAndJoin } from "../helpers/console";
+import { TEST_EXTENSION_ORIGIN } from "../helpers/server";
 import { answerTerms, clickUi, uiHas, uiText, waitForTerms, waitForTermsGone } from "../helpers/ui";
 
 const PASSWORD = "agent password 1";
 const VISITOR = "vera@example.com";
+const METRICS_TOKEN = "multinode-test";
 let cluster: TestCluster;
 let balancer: TestBalancer;
 let visitor: VisitorBrowser;
 let agent: Awaited<ReturnType<typeof launchAgent>>;
 
 beforeAll(async () => {
-  cluster = await startCluster(2, { GLIMPSE_TRUST_PROXY: "1" });
+  // 2,000 scripted visitors come through nginx, so from one address as the nodes see it.
+  cluster = await startCluster(2, { GLIMPSE_TRUST_PROXY: "1", GLIMPSE_MAX_CONNECTIONS_PER_IP: "5000", GLIMPSE_METRICS_TOKEN: METRICS_TOKEN });
   await cluster.addAgent("demo", "alice", PASSWORD);
   await cluster.addAgent("demo", "bob", PASSWORD);
   balancer = await startBalancer(cluster.nodes);
@@ -82,6 +86,51 @@ describe("two nodes behind nginx", () => {
     await page.close();
     await context.close();
   });
+  it("shows 2,000 scripted visitors, spread over both nodes by the balancer, online to a console on either", async () => {
+    const sockets: WebSocket[] = [];
+    let welcomed = 0;
+    const wsUrl = `${balancer.url.replace("http", "ws")}/ws/visitor?role=presence`;
+    try {
+      for (let i = 0; i < 2_000; i++) {
+        const socket = new WebSocket(wsUrl, { headers: { Origin: TEST_EXTENSION_ORIGIN } });
+        socket.on("open", () => socket.send(JSON.stringify({ t: "hello", v: 1, groupId: "demo", client: "test", role: "presence", visitorId: `crowd-${i}` })));
+        socket.on("message", (data) => {
+          const text = data.toString();
+          if (text.startsWith('{"t":"welcome"')) {
+            welcomed++;
+            socket.send(JSON.stringify({ t: "presence", url: `${balancer.url}/demo/crowd-${i}`, title: `Crowd ${i}`, visible: true }));
+          } else if (text === '{"t":"ping"}') socket.send('{"t":"pong"}');
+        });
+        socket.on("error", () => undefined);
+        sockets.push(socket);
+        if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await expect.poll(() => welcomed, { timeout: 60_000, interval: 250 }).toBe(2_000);
+      // Both nodes hold some of them (round robin), together all of them (and the earlier test's
+      // visitor, whose presence may linger while its browser has the site open).
+      const online = await Promise.all(
+        cluster.nodes.map(async (node) => {
+          const text = await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+          return Number(/^glimpse_presence_visitors (\d+)/m.exec(text)?.[1] ?? 0);
+        }),
+      );
+      expect(Math.min(...online)).toBeGreaterThan(0);
+      expect(online[0]! + online[1]!).toBeGreaterThanOrEqual(2_000);
+
+      const context = await agent.browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      const record = await signIn(await context.newPage(), balancer.url, "bob", PASSWORD);
+      for (const n of [0, 1, 999, 1_998, 1_999]) {
+        await record.goto(`${balancer.url}/console/#/visitor/crowd-${n}`);
+        await record.reload();
+        await expect.poll(() => record.getByTestId("presence-state").textContent(), { timeout: 15_000 }).toContain("Online");
+        await expect.poll(() => record.getByTestId("presence-page").textContent(), { timeout: 15_000 }).toContain(`Crowd ${n}`);
+      }
+      await context.close();
+    } finally {
+      for (const socket of sockets) socket.terminate();
+    }
+  });
+
   it("shares a page to two agents through the balancer, and carries the session on, same key, when its node is lost", async () => {
     const page = await visitor.context.newPage();
     await page.goto(`${balancer.url}/demo/index.html`);

@@ -379,6 +379,28 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
       expect(await alice.next("visitorPresence", (m) => m.online === false)).toMatchObject({ visitorId: "cust-9" });
     });
 
+    it.each(["b", "a"])("a request the visitor has not answered follows their browser to another node: shown again there, answered there, and the agent (console on node %s) joins", async (consoleOn) => {
+      const [a, b] = await boot();
+      const v = await presentOn(a!, "cust-5");
+      await v.next("welcome");
+      const alice = await onRecordOn(consoleOn === "a" ? a! : b!, "alice", "cust-5");
+      await alice.next("visitorPresence", (m) => m.online === true);
+      alice.send({ t: "requestShare", visitorId: "cust-5" });
+      const shown = await v.next<{ t: string; id: string }>("shareRequest");
+      v.send({ t: "requestAnswer", id: shown.id, status: "displayed" });
+      await alice.next("shareRequest", (m) => m.state === "displayed");
+      // The browser's presence connection drops and comes back through the balancer on node b.
+      v.close();
+      const back = await presentOn(b!, "cust-5");
+      await back.next("welcome");
+      expect(await back.next("shareRequest")).toMatchObject({ id: shown.id, agent: "alice" });
+      const s = await acceptOn(b!, back, shown.id, "cust-5");
+      expect(await s.next("sessionStarted")).toMatchObject({ sessionKey: "cust-5" });
+      expect(await alice.next("joined")).toMatchObject({ sessionKey: "cust-5", keyType: "visitor" });
+      expect(alice.received.some((m) => m.t === "shareRequest" && (m.state === "failed" || m.state === "cancelled"))).toBe(false);
+      await framesArrive(s, alice, "after the move");
+    });
+
     it("a browser without a token cannot take over a verified visitor whose browser is on another node", async () => {
       const [a, b] = await boot();
       const group = cluster.store.getGroup("demo")!;

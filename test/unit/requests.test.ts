@@ -224,3 +224,40 @@ describe("ShareRequests: one request per visitor with a life of its own", () => 
     expect(w.states(request.id)).toEqual(["pending", "accepted", "started"]);
   });
 });
+
+describe("ShareRequests across nodes: detach here, adopt there", () => {
+  it("detaches an open request without a change of state, and its timers no longer run", () => {
+    const w = world();
+    const r = ask(w);
+    w.requests.answer("g", "v1", r.id, "displayed", false);
+    w.requests.detach(r);
+    expect(w.requests.current("g", "v1")).toBeNull();
+    w.advance(TTL * 2);
+    expect(w.states(r.id)).toEqual(["pending", "displayed"]);
+  });
+
+  it("adopts a displayed request with its console: answered here, it expires at the time it had", () => {
+    const there = world();
+    const adopted = there.requests.adopt({ id: "r9", groupId: "g", visitorId: "v1", agent: "alice", verified: false, state: "displayed", expiresAt: 1_000 + TTL }, alicePeer);
+    expect(there.requests.current("g", "v1")).toBe(adopted);
+    expect(there.requests.answer("g", "v1", "r9", "accepted", false)).toMatchObject({ request: { state: "accepted" } });
+    expect(there.requests.redeem("g", adopted.ticket!)).toBe(adopted);
+    const other = world();
+    const waiting = other.requests.adopt({ id: "r8", groupId: "g", visitorId: "v1", agent: "alice", verified: false, state: "pending", expiresAt: 1_000 + TTL / 2 }, alicePeer);
+    other.advance(TTL / 2);
+    expect(waiting.state).toBe("expired");
+  });
+
+  it("adopts a request whose console is not here yet: it waits the agent's grace for it, then is cancelled", () => {
+    const w = world();
+    const r = w.requests.adopt({ id: "r7", groupId: "g", visitorId: "v1", agent: "alice", verified: false, state: "pending", expiresAt: 1_000 + TTL }, null);
+    w.advance(GRACE - 1);
+    expect(w.requests.reattach("g", "v1", "alice", alicePeer)).toBe(r);
+    w.advance(TTL / 2);
+    expect(r.state).toBe("pending");
+    const lost = world();
+    const alone = lost.requests.adopt({ id: "r6", groupId: "g", visitorId: "v1", agent: "alice", verified: false, state: "pending", expiresAt: 1_000 + TTL }, null);
+    lost.advance(GRACE);
+    expect(alone.state).toBe("cancelled");
+  });
+});
