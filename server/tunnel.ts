@@ -30,7 +30,11 @@ let nextTunnelId = 1;
  * once, naming every tunnel, and is framed once there for all of them.
  */
 class NodeQueue {
-  private entries: ({ k: "out"; tunnels: number[]; message: string | Buffer | Outgoing } | { k: "close"; tunnel: number; code: number; reason: string })[] = [];
+  private entries: (
+    | { k: "out"; tunnels: number[]; message: string | Buffer | Outgoing }
+    | { k: "close"; tunnel: number; code: number; reason: string }
+    | { k: "inject"; tunnel: number; text: string }
+  )[] = [];
 
   constructor(
     private readonly cluster: Cluster,
@@ -47,6 +51,10 @@ class NodeQueue {
     this.add({ k: "close", tunnel, code, reason });
   }
 
+  inject(tunnel: number, text: string): void {
+    this.add({ k: "inject", tunnel, text });
+  }
+
   private add(entry: NodeQueue["entries"][number]): void {
     if (this.entries.length === 0) queueMicrotask(() => this.flush());
     this.entries.push(entry);
@@ -57,6 +65,7 @@ class NodeQueue {
     this.entries = [];
     for (const entry of entries) {
       if (entry.k === "close") this.cluster.publish(this.node, entry);
+      else if (entry.k === "inject") this.cluster.publish(this.node, { k: "inject", tunnel: entry.tunnel }, entry.text);
       else this.cluster.publish(this.node, { k: "out", tunnels: entry.tunnels }, entry.message instanceof Outgoing ? entry.message.data : entry.message);
     }
   }
@@ -82,6 +91,11 @@ export class RemotePeer implements Peer {
   close(code: number, reason: string): void {
     this.queue.close(this.tunnel, code, reason);
     this.onClose();
+  }
+
+  /** The agent acts on `text` on its own node, after everything sent to it before. */
+  inject(text: string): void {
+    this.queue.inject(this.tunnel, text);
   }
 }
 
@@ -170,7 +184,7 @@ export class Tunnels {
 
   /** Make the agent behind `peer` act on `text` as if its console had sent it (a local socket, or one tunnelled here). */
   inject(peer: object, text: string): void {
-    if (peer instanceof RemotePeer) return this.cluster.publish(peer.node, { k: "inject", tunnel: peer.tunnel }, text);
+    if (peer instanceof RemotePeer) return peer.inject(text);
     this.local.get(peer as Peer)?.act(text);
   }
 

@@ -94,6 +94,8 @@ export const TEST_EXTENSION_ORIGIN = "chrome-extension://glimpsetestglimpsetestg
 
 export class Client {
   readonly received: Message[] = [];
+  /** Every message in the order it arrived (`received` loses those `next` has taken). */
+  readonly history: Message[] = [];
   private waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   closed: Promise<{ code: number; reason: string }>;
 
@@ -103,6 +105,7 @@ export class Client {
       // Like the real clients: answer the heartbeat, or the server drops an idle socket.
       if (message.t === "ping" && socket.readyState === socket.OPEN) socket.send('{"t":"pong"}');
       this.received.push(message);
+      this.history.push(message);
       this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
     });
     this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));

@@ -334,6 +334,9 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
       expect(await s.next("sessionStarted")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
       expect(await alice.next("joined")).toMatchObject({ sessionKey: "cust-42", keyType: "visitor" });
       expect(await alice.next("shareRequest", (m) => m.state === "started")).toBeTruthy();
+      // In the order one node gives them: the request has started, then the console is in the session.
+      const order = alice.history.map((m) => (m.t === "shareRequest" ? `request ${String(m.state)}` : m.t));
+      expect(order.indexOf("request started")).toBeLessThan(order.indexOf("joined"));
       await s.next("snapshotRequest");
       await framesArrive(s, alice, "one-click across nodes");
     });
