@@ -156,15 +156,18 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
     joinSession(hub, found.session, peer, agent.username);
   }
 
+  /** Into a session another node owns: out of any session here, and `first` (the join) goes there. */
+  function tunnelToSession(node: string, first: string): void {
+    if (hub.registry.ofAgent(peer)) hub.registry.leave(peer);
+    tunnels!.open(node, peer, "session", me, ip, first);
+  }
+
   async function joinInvite(token: string): Promise<void> {
     const invite = hub.invites.redeem(group, token);
     if (!invite && tunnels && cluster) {
       // Several nodes: made on the node that owns its session; the join goes there.
       const node = await cluster.whereIs("invite", token).catch(() => null);
-      if (node && node !== cluster.nodeId && (await cluster.alive(node).catch(() => false))) {
-        if (hub.registry.ofAgent(peer)) hub.registry.leave(peer);
-        return tunnels.open(node, peer, "session", me, ip, JSON.stringify({ t: "joinInvite", token }));
-      }
+      if (node && node !== cluster.nodeId && (await cluster.alive(node).catch(() => false))) return tunnelToSession(node, JSON.stringify({ t: "joinInvite", token }));
     }
     // Its session may have ended since (the registry no longer has that very session).
     const live = invite && hub.registry.lookup(group, invite.session.key, invite.session.keyType);
@@ -201,8 +204,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
       throw new RedisUnreachable();
     }
     if (owner && owner !== cluster.nodeId) {
-      if (hub.registry.ofAgent(peer)) hub.registry.leave(peer);
-      tunnels.open(owner, peer, "session", me, ip, first);
+      tunnelToSession(owner, first);
       return "tunnelled";
     }
     return hub.registry.adopt(group, keyType, key);

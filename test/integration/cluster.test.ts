@@ -59,6 +59,16 @@ async function sharingOn(node: TestNode) {
   return { v, key: started.sessionKey, token: started.resumeToken };
 }
 
+/** A visitor sharing on `visitorNode`, and alice's console (her cookie, to come back with) in the session from `agentNode`. */
+async function aliceWatches(visitorNode: TestNode, agentNode: TestNode) {
+  const { v, key, token } = await sharingOn(visitorNode);
+  const cookie = await signIn(agentNode, "alice");
+  const alice = await agentOn(agentNode, cookie);
+  alice.send({ t: "join", key });
+  await alice.next("joined");
+  return { v, key, token, cookie, alice };
+}
+
 /** Sends frames until one reaches the agent (a fresh tunnel or a resumed visitor may need a moment). */
 async function framesArrive(v: Client, a: Client, text: string): Promise<void> {
   for (let seq = 1; seq <= 50; seq++) {
@@ -136,11 +146,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
   it("an agent on node b gets the resources the visitor's extension carried to node a, byte for byte, and only while in the session", async () => {
     const [a, b] = await boot();
-    const { v, key } = await sharingOn(a!);
-    const cookie = await signIn(b!, "alice");
-    const alice = await agentOn(b!, cookie);
-    alice.send({ t: "join", key });
-    await alice.next("joined");
+    const { v, key, cookie } = await aliceWatches(a!, b!);
     const body = Buffer.alloc(ASSET_LIMITS.pieceBytes + 5, 7);
     const hash = createHash("sha256").update(body).digest("hex");
     const url = "https://shop.test/logo.png";
@@ -163,10 +169,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
   it("an invitation made in a session owned by node a brings a colleague in through node b, once", async () => {
     const [a, b] = await boot();
-    const { v, key } = await sharingOn(a!);
-    const alice = await agentOn(b!, await signIn(b!, "alice"));
-    alice.send({ t: "join", key });
-    await alice.next("joined");
+    const { v, key, alice } = await aliceWatches(a!, b!);
     alice.send({ t: "invite" });
     const { token } = await alice.next<{ t: string; token: string }>("invited");
     const bob = await agentOn(b!, await signIn(b!, "bob"));
@@ -198,10 +201,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
   it("a closed agent socket on node b leaves the session on node a; an unknown key on either node is KEY_NOT_FOUND", async () => {
     const [a, b] = await boot();
-    const { v, key } = await sharingOn(a!);
-    const alice = await agentOn(b!, await signIn(b!, "alice"));
-    alice.send({ t: "join", key });
-    await alice.next("joined");
+    const { v, key, alice } = await aliceWatches(a!, b!);
     await v.next("guests", (m) => m.count === 1);
     alice.close();
     expect(await v.next("guests", (m) => m.count === 0)).toMatchObject({ agents: [] });
@@ -212,11 +212,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
   it("a visitor whose connection comes back on the other node takes the session with it: the agent rejoins the same key and sees the page again", async () => {
     const [a, b] = await boot();
-    const { v, key, token } = await sharingOn(a!);
-    const cookie = await signIn(b!, "alice");
-    const alice = await agentOn(b!, cookie);
-    alice.send({ t: "join", key });
-    await alice.next("joined");
+    const { v, key, token, cookie, alice } = await aliceWatches(a!, b!);
     await framesArrive(v, alice, "on a");
 
     // The visitor's socket drops and its extension reconnects, through the balancer, to node b.
@@ -239,11 +235,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
   it("a node lost mid-session (SIGKILL): the visitor resumes on the other node, the agent rejoins there, same key", async () => {
     const [a, b] = await boot();
-    const { v, key, token } = await sharingOn(a!);
-    const cookie = await signIn(b!, "alice");
-    const alice = await agentOn(b!, cookie);
-    alice.send({ t: "join", key });
-    await alice.next("joined");
+    const { v, key, token, cookie, alice } = await aliceWatches(a!, b!);
     await framesArrive(v, alice, "before");
 
     await a!.kill();
@@ -262,10 +254,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
   it("Redis going away: live sessions carry on, joins and readiness say NOT_READY, nothing crashes, and it recovers when Redis is back", async () => {
     const [a, b] = await boot();
-    const { v, key } = await sharingOn(a!);
-    const alice = await agentOn(a!, await signIn(a!, "alice"));
-    alice.send({ t: "join", key });
-    await alice.next("joined");
+    const { v, key, alice } = await aliceWatches(a!, a!);
 
     await cluster.redis.kill();
     const ready = await fetch(`${b!.url}/readyz`);
