@@ -3,7 +3,7 @@
  * because it runs before node_modules exists.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,17 +28,19 @@ export function ensureNodeModules() {
   run("npm", [existsSync(join(root, "package-lock.json")) ? "ci" : "install", "--no-audit", "--no-fund"]);
 }
 
-/** The Debian packages of the browsers the e2e tier drives. */
-export const BROWSERS = [
+/** The Debian packages the tests need: the browsers the e2e tier drives, and the servers the several-nodes tests start. */
+export const SYSTEM_PACKAGES = [
   { bin: "/usr/bin/chromium", pkg: "chromium", env: "GLIMPSE_CHROMIUM" },
   { bin: "/usr/bin/firefox-esr", pkg: "firefox-esr", env: "GLIMPSE_FIREFOX" },
   // Several nodes: the tests start their own Redis and nginx (test/helpers/cluster.ts).
   { bin: "/usr/bin/redis-server", pkg: "redis-server" },
   { bin: "/usr/sbin/nginx", pkg: "nginx-light" },
+  // PostgreSQL: the store suite and the several-nodes tests start a throwaway server (test/helpers/postgres.ts).
+  { found: () => existsSync("/usr/lib/postgresql") && readdirSync("/usr/lib/postgresql").some((v) => existsSync(join("/usr/lib/postgresql", v, "bin/postgres"))), pkg: "postgresql" },
 ];
 
-export function ensureBrowsers() {
-  const missing = BROWSERS.filter((b) => !existsSync((b.env && process.env[b.env]) || b.bin));
+export function ensureSystemPackages() {
+  const missing = SYSTEM_PACKAGES.filter((b) => !(b.found ? b.found() : existsSync((b.env && process.env[b.env]) || b.bin)));
   if (missing.length === 0) return;
   const pkgs = missing.map((b) => b.pkg);
   const isRoot = process.getuid?.() === 0;

@@ -3,10 +3,10 @@
  * `npm test`: install what is missing, build, package (with Mozilla's `web-ext lint`), then lint,
  * type-check and run every test tier.
  */
-import { ensureBrowsers, ensureNodeModules, nodeBin, run } from "./setup.mjs";
+import { ensureSystemPackages, ensureNodeModules, nodeBin, run } from "./setup.mjs";
 
 ensureNodeModules();
-ensureBrowsers();
+ensureSystemPackages();
 run("node", ["scripts/build.mjs"]);
 run("node", ["scripts/package.mjs", "--no-build"]);
 run(nodeBin("eslint"), ["."]);

@@ -3,31 +3,33 @@
  *   npm run admin -- create-group <id> [--name <name>] [--key-length <4-12>] [--require-verified]
  *   npm run admin -- group-secret <id>        (print the secret sites sign visitor tokens with)
  *   npm run admin -- require-verified <id> on|off
+ *   npm run admin -- webhook <id> <https-url>|off   (session and request events for a CRM; prints the signing secret)
  *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
  *   npm run admin -- create-token <username> [--label <text>]   (API token for CRM integrations, shown once)
  *   npm run admin -- revoke-tokens <username>
  *   npm run admin -- remove-agent <username>   (with its sign-ins and tokens; open consoles close within seconds)
  *   npm run admin -- list
  *   npm run admin -- init-demo        (first run: demo group + a first agent, credentials printed once)
- * The database is GLIMPSE_DB (default data/glimpse.db).
+ * The database is GLIMPSE_DATABASE_URL (PostgreSQL) when set, else GLIMPSE_DB (SQLite, default data/glimpse.db).
  */
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH } from "../src/keys";
 import { configFromEnv } from "./config";
 import { hashPassword, randomSecret } from "./passwords";
-import { Store } from "./store";
+import { newWebhookSecret } from "./webhooks";
+import { openStore, type StoreApi } from "./store";
 
 function fail(message: string): never {
   console.error(`glimpse admin: ${message}`);
   process.exit(1);
 }
 
-async function createAgent(store: Store, groupId: string, username: string, password?: string) {
-  if (!store.getGroup(groupId)) fail(`group "${groupId}" does not exist; create it first with create-group`);
-  if (store.getAgentByUsername(username)) fail(`agent "${username}" already exists`);
+async function createAgent(store: StoreApi, groupId: string, username: string, password?: string) {
+  if (!(await store.getGroup(groupId))) fail(`group "${groupId}" does not exist; create it first with create-group`);
+  if (await store.getAgentByUsername(username)) fail(`agent "${username}" already exists`);
   const secret = password ?? randomSecret(12);
-  store.createAgent(groupId, username, await hashPassword(secret));
+  await store.createAgent(groupId, username, await hashPassword(secret));
   return secret;
 }
 
@@ -45,34 +47,55 @@ async function main(argv: string[]) {
     },
   });
   const [command, arg] = positionals;
-  const store = new Store(configFromEnv().dbPath);
+  const store = await openStore(configFromEnv());
   try {
     switch (command) {
       case "create-group": {
         if (!arg || !/^[A-Za-z0-9_-]{1,64}$/.test(arg)) fail("create-group needs an id of letters, digits, - or _");
-        if (store.getGroup(arg)) fail(`group "${arg}" already exists`);
+        if (await store.getGroup(arg)) fail(`group "${arg}" already exists`);
         const keyLength = Number(values["key-length"] ?? DEFAULT_KEY_LENGTH);
         if (!Number.isInteger(keyLength) || keyLength < MIN_KEY_LENGTH || keyLength > MAX_KEY_LENGTH) {
           fail(`--key-length must be ${MIN_KEY_LENGTH}..${MAX_KEY_LENGTH}`);
         }
         const secret = randomSecret();
-        store.createGroup({ id: arg, name: values.name ?? arg, keyLength, secret, requireVerified: Boolean(values["require-verified"]) });
+        await store.createGroup({ id: arg, name: values.name ?? arg, keyLength, secret, requireVerified: Boolean(values["require-verified"]) });
         console.log(`created group ${arg}; visitor token secret (HS256): ${secret}`);
         break;
       }
       case "group-secret": {
-        const group = arg ? store.getGroup(arg) : null;
+        const group = arg ? await store.getGroup(arg) : null;
         if (!group) fail(`group "${arg ?? ""}" does not exist`);
         console.log(group.secret);
         break;
       }
       case "require-verified": {
-        const group = arg ? store.getGroup(arg) : null;
+        const group = arg ? await store.getGroup(arg) : null;
         if (!group) fail(`group "${arg ?? ""}" does not exist`);
         const mode = positionals[2];
         if (mode !== "on" && mode !== "off") fail("require-verified <id> on|off");
-        store.setRequireVerified(group.id, mode === "on");
+        await store.setRequireVerified(group.id, mode === "on");
         console.log(`group ${group.id}: verified visitors ${mode === "on" ? "required" : "optional"}`);
+        break;
+      }
+      case "webhook": {
+        const group = arg ? await store.getGroup(arg) : null;
+        if (!group) fail(`group "${arg ?? ""}" does not exist`);
+        const target = positionals[2];
+        if (target === "off") {
+          await store.setWebhook(group.id, "", "");
+          console.log(`group ${group.id}: webhooks off`);
+          break;
+        }
+        let url: URL | null = null;
+        try {
+          url = new URL(target ?? "");
+        } catch {
+          // reported below
+        }
+        if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) fail("webhook <id> <https-url>|off: give the endpoint's full URL, e.g. https://crm.example/glimpse-events");
+        const secret = newWebhookSecret();
+        await store.setWebhook(group.id, url.href, secret);
+        console.log(`group ${group.id}: webhooks to ${url.href}\nsigning secret (Standard Webhooks, verify every delivery with it): ${secret}`);
         break;
       }
       case "create-agent": {
@@ -85,45 +108,45 @@ async function main(argv: string[]) {
         break;
       }
       case "create-token": {
-        const agent = arg ? store.getAgentByUsername(arg) : null;
+        const agent = arg ? await store.getAgentByUsername(arg) : null;
         if (!agent) fail(`agent "${arg ?? ""}" does not exist`);
         const token = `glm_${randomSecret()}`;
-        store.createApiToken(agent.id, token, values.label ?? "api", Date.now());
+        await store.createApiToken(agent.id, token, values.label ?? "api", Date.now());
         console.log(`API token for ${agent.username} (shown once; send as "Authorization: Bearer <token>"):\n${token}`);
         break;
       }
       case "revoke-tokens": {
-        const agent = arg ? store.getAgentByUsername(arg) : null;
+        const agent = arg ? await store.getAgentByUsername(arg) : null;
         if (!agent) fail(`agent "${arg ?? ""}" does not exist`);
-        console.log(`revoked ${store.revokeApiTokens(agent.id)} token(s) of ${agent.username}`);
+        console.log(`revoked ${await store.revokeApiTokens(agent.id)} token(s) of ${agent.username}`);
         break;
       }
       case "remove-agent": {
-        const agent = arg ? store.getAgentByUsername(arg) : null;
+        const agent = arg ? await store.getAgentByUsername(arg) : null;
         if (!agent) fail(`agent "${arg ?? ""}" does not exist`);
-        store.deleteAgent(agent.id);
+        await store.deleteAgent(agent.id);
         console.log(`removed agent ${agent.username}`);
         break;
       }
       case "list":
-        for (const group of store.listGroups()) console.log(`group ${group.id} "${group.name}" key length ${group.keyLength}`);
-        console.log(`${store.countAgents()} agent(s)`);
+        for (const group of await store.listGroups()) console.log(`group ${group.id} "${group.name}" key length ${group.keyLength}`);
+        console.log(`${await store.countAgents()} agent(s)`);
         break;
       case "init-demo": {
-        if (!store.getGroup("demo")) {
-          store.createGroup({ id: "demo", name: "Demo shop", keyLength: DEFAULT_KEY_LENGTH, secret: randomSecret(), requireVerified: false });
+        if (!(await store.getGroup("demo"))) {
+          await store.createGroup({ id: "demo", name: "Demo shop", keyLength: DEFAULT_KEY_LENGTH, secret: randomSecret(), requireVerified: false });
         }
-        if (store.countAgents() === 0) {
+        if ((await store.countAgents()) === 0) {
           const password = await createAgent(store, "demo", "agent");
           console.log(`\n  First agent account (shown once, keep it):  username: agent   password: ${password}\n`);
         }
         break;
       }
       default:
-        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
+        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | webhook <id> <url>|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { normalizeKey } from "../src/keys";
 import { parseAgentMessage, PROTOCOL_VERSION, type AgentToServer, type KeyType } from "../src/protocol";
 import type { Connection, Hub } from "./hub";
 import { MAX_OPEN_INVITES } from "./invites";
+import { CredentialUnchecked } from "./agent-sockets";
 import { joinSession } from "./join";
 import { requestMessage } from "./request-events";
 import { retryMessage } from "./limits";
@@ -29,7 +30,7 @@ export interface AgentConnectionOptions {
 }
 
 /** `valid`: whether the credential the socket was opened with still signs this agent in (server/agent-sockets.ts). */
-export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | "groupId" | "username">, ip: string, valid: () => boolean, options: AgentConnectionOptions = {}): Connection {
+export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | "groupId" | "username">, ip: string, valid: () => Promise<boolean>, options: AgentConnectionOptions = {}): Connection {
   let greeted = options.tunnelled === true;
   // Several nodes, on the agent's own node: where sessions owned elsewhere are reached.
   const tunnels = options.tunnelled ? undefined : hub.tunnels;
@@ -44,7 +45,7 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
   const group = agent.groupId; // an agent only ever sees and acts within its own group
 
   function onMessage(message: AgentToServer): void {
-    // Signed out, expired, revoked or removed since the socket opened: closed before acting.
+    // Signed out, expired, revoked or removed since the socket opened: closed at the last check.
     if (message.t !== "pong" && !hub.agentSockets.authorized(self)) return;
     const current = hub.registry.ofAgent(peer);
     switch (message.t) {
@@ -130,11 +131,17 @@ export function agentConnection(hub: Hub, peer: Peer, agent: Pick<Agent, "id" | 
 
   function queueJoin(join: () => Promise<void>): void {
     tunnels?.shut(peer, "session"); // leaving a session owned elsewhere for whichever this join finds
-    joins = joins.then(join).catch((error) => {
-      if (error instanceof RedisUnreachable) return sendError(peer, "NOT_READY", "This server node cannot reach Redis, where it finds sessions on other nodes. Try again in a moment.");
-      console.error("glimpse: join failed", error);
-      sendError(peer, "INTERNAL");
-    });
+    joins = joins
+      // The credential is looked up again before every join: a revoked one is closed before it gets in.
+      .then(async () => {
+        if (await hub.agentSockets.check(self)) await join();
+      })
+      .catch((error) => {
+        if (error instanceof CredentialUnchecked) return sendError(peer, "NOT_READY", "This server cannot reach its database to check your sign-in. Try again in a moment.");
+        if (error instanceof RedisUnreachable) return sendError(peer, "NOT_READY", "This server node cannot reach Redis, where it finds sessions on other nodes. Try again in a moment.");
+        console.error("glimpse: join failed", error);
+        sendError(peer, "INTERNAL");
+      });
   }
 
   /** Keys are guessable by brute force only as fast as failures are allowed (server/limits.ts). */

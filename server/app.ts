@@ -31,8 +31,9 @@ import { Heartbeat } from "./heartbeat";
 import { Metrics } from "./metrics";
 import { safeEqual } from "./passwords";
 import { attachSocket, ConnectionCounter } from "./socket";
-import { Store } from "./store";
+import { openStore, type Agent, type StoreApi } from "./store";
 import { visitorConnection } from "./visitor-handler";
+import { sessionWebhooks, Webhooks } from "./webhooks";
 import { COMPRESS_THRESHOLD } from "./outgoing";
 
 declare module "fastify" {
@@ -52,7 +53,7 @@ declare module "fastify" {
 export interface AppOptions {
   config?: Partial<ServerConfig>;
   /** An open store; when absent the app opens (and closes) one at config.dbPath. */
-  store?: Store;
+  store?: StoreApi;
   onRelay?: Hub["onRelay"];
   onVisitorInbound?: Hub["onVisitorInbound"];
   logger?: boolean;
@@ -101,19 +102,31 @@ const ownOrigin = (request: FastifyRequest) => `${request.protocol}://${request.
 
 export async function buildApp(options: AppOptions = {}) {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
-  const store = options.store ?? new Store(config.dbPath);
+  const store = options.store ?? (await openStore(config));
   // Several nodes: Redis says which node owns which session and carries messages between nodes.
   const cluster = config.redisUrl ? new Cluster({ url: config.redisUrl, nodeId: config.nodeId }) : undefined;
   if (cluster) await cluster.start();
   const directory = cluster && sessionDirectory(cluster);
-  const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs, directory });
+  const webhooks = new Webhooks(store, { retryBaseMs: config.webhookRetryMs, maxAttempts: config.webhookAttempts, pollMs: config.webhookPollMs, timeoutMs: config.webhookTimeoutMs });
+  const registry = new SessionRegistry({ store, keyTtlMs: config.keyTtlMs, resumeGraceMs: config.resumeGraceMs, directory, lifecycle: sessionWebhooks(webhooks) });
   // A restart: the sessions the last process kept wait for their visitor to resume and their agents
   // to rejoin. Several nodes: only those no live node owns (the others are taken over on demand).
   if (cluster) await restoreOrphans(cluster, store, registry);
-  else registry.restore();
+  else await registry.restore();
   const limits = new Limits(options.limits, cluster?.client);
   const presence = new PresenceRegistry();
-  const requests = new ShareRequests({ ttlMs: config.requestTtlMs, agentGraceMs: config.agentGraceMs, onChange: (request, previous) => requestChanged(presence, request, previous) });
+  const requests = new ShareRequests({
+    ttlMs: config.requestTtlMs,
+    agentGraceMs: config.agentGraceMs,
+    onChange: (request, previous) => {
+      requestChanged(presence, request, previous);
+      // The CRM logs the visitor's answer (webhooks.ts).
+      if (request.state !== previous && (request.state === "accepted" || request.state === "declined")) {
+        const { id: requestId, visitorId, agent, state: answer } = request;
+        webhooks.emit(request.groupId, { type: "request.answered", data: { requestId, visitorId, agent, answer, answeredAt: Date.now() } });
+      }
+    },
+  });
   const agentSockets = new AgentSockets(config.agentRecheckMs);
   const visitorCounter = new ConnectionCounter();
   const agentCounter = new ConnectionCounter();
@@ -180,25 +193,25 @@ export async function buildApp(options: AppOptions = {}) {
 
   // Liveness (the process answers, its database too) and readiness (and it takes new clients: not
   // draining). With several nodes, the load balancer asks /readyz.
-  const databaseOk = () => {
+  const databaseOk = async () => {
     try {
-      return store.ping();
+      return await store.ping();
     } catch {
       return false;
     }
   };
   // Several nodes: Redis too (without it this node cannot find sessions on others).
-  const checks = () => {
-    const database = databaseOk();
+  const checks = async () => {
+    const database = await databaseOk();
     const redis = cluster ? cluster.ready() : null;
     return { ok: database && redis !== false, checks: { database: database ? "ok" : "unreachable", ...(cluster ? { redis: redis ? "ok" : "unreachable" } : {}) } };
   };
   app.get("/healthz", async (_request, reply) => {
-    const { ok, checks: found } = checks();
+    const { ok, checks: found } = await checks();
     return reply.status(ok ? 200 : 503).send({ ok, sessions: registry.size, ...(cluster ? { node: cluster.nodeId } : {}), checks: found });
   });
   app.get("/readyz", async (_request, reply) => {
-    const { ok, checks: found } = checks();
+    const { ok, checks: found } = await checks();
     if (ok && !draining) return { ready: true, checks: found };
     const why = draining
       ? "This node is draining (shutting down): its clients reconnect to another node."
@@ -220,16 +233,20 @@ export async function buildApp(options: AppOptions = {}) {
 
   /** Visitor initialisation: the extension shows its button only for a group the server knows. */
   app.get<{ Params: { id: string } }>("/api/groups/:id", async (request, reply) => {
-    const group = store.getGroup(request.params.id);
+    const group = await store.getGroup(request.params.id);
     if (!group) return replyError(reply, 404, "UNKNOWN_GROUP");
     return { id: group.id, name: group.name, keyLength: group.keyLength };
   });
 
-  const auth = registerAuthRoutes(app, store, config, limits, () => agentSockets.sweep());
+  // A sign-out closes that sign-in's open sockets at once: here, and (several nodes) on every node.
+  const auth = registerAuthRoutes(app, store, config, limits, () => {
+    agentSockets.sweep();
+    cluster?.broadcast({ k: "signedOut" });
+  });
 
   /** For CRM integrations (API token) and the console: is this visitor online, and where? */
   app.get<{ Params: { visitorId: string } }>("/api/visitors/:visitorId", async (request, reply) => {
-    const agent = auth.agentFromRequest(request);
+    const agent = await auth.agentFromRequest(request);
     if (!agent) return replyError(reply, 401, "NOT_AUTHORIZED");
     return presenceAnywhere(hub, agent.groupId, request.params.visitorId);
   });
@@ -240,7 +257,7 @@ export async function buildApp(options: AppOptions = {}) {
     // The demo shop's stand-in for a site backend: on login it signs the visitor's ID with the
     // demo group's secret. A real site does this on its own server; never expose a secret like this.
     app.get<{ Querystring: { visitorId?: string } }>("/demo/api/token", async (request, reply) => {
-      const group = store.getGroup("demo");
+      const group = await store.getGroup("demo");
       const visitorId = request.query.visitorId ?? "";
       if (!group) return replyError(reply, 404, "UNKNOWN_GROUP");
       if (!VISITOR_ID_PATTERN.test(visitorId)) return replyError(reply, 400, "BAD_MESSAGE", "visitorId: 1-128 letters, digits or _@.+:-");
@@ -297,16 +314,22 @@ export async function buildApp(options: AppOptions = {}) {
         attachSocket(ws, { config, ip, origin, allowedOrigins: visitorOrigins, requireOrigin: true, counter: visitorCounter, heartbeat, metrics }, (peer) => visitorConnection(hub, peer));
       });
     }
-    const agent = auth.agentFromHeaders(req.headers.authorization, req.headers.cookie);
+    const { authorization, cookie } = req.headers;
     const allowedOrigins = [upgradeOrigin(req)];
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat, metrics }, (peer) => {
-        const { authorization, cookie } = req.headers;
-        if (agent) return agentConnection(hub, peer, agent, ip, () => auth.agentFromHeaders(authorization, cookie)?.id === agent.id);
-        peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
-        peer.close(4401, "NOT_AUTHORIZED");
-        return null;
-      }, socket);
+    const upgrade = (agent: Agent | null) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat, metrics }, (peer) => {
+          if (agent) return agentConnection(hub, peer, agent, ip, async () => (await auth.agentFromHeaders(authorization, cookie))?.id === agent.id);
+          peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
+          peer.close(4401, "NOT_AUTHORIZED");
+          return null;
+        }, socket);
+      });
+    // The sign-in is looked up before the upgrade (PostgreSQL: a round trip); a database that
+    // does not answer refuses the socket as an unknown one would be, and the console retries.
+    auth.agentFromHeaders(authorization, cookie).then(upgrade, (error: Error) => {
+      console.error("glimpse: sign-in lookup failed", error.message);
+      upgrade(null);
     });
   };
   app.server.on("upgrade", onUpgrade);
@@ -334,8 +357,11 @@ export async function buildApp(options: AppOptions = {}) {
   await app.register(fastifyStatic, { root: root("demo"), prefix: "/demo/", decorateReply: false });
 
   // Retention: session metadata older than the configured days is deleted, at start and every 6 h.
-  const purge = () => store.purgeAudit(Date.now() - config.auditRetentionDays * DAY_MS, Date.now());
-  purge();
+  const purge = () =>
+    Promise.resolve()
+      .then(() => store.purgeAudit(Date.now() - config.auditRetentionDays * DAY_MS, Date.now()))
+      .catch((error: Error) => console.error("glimpse: audit purge failed", error.message));
+  await purge();
   const purgeTimer = setInterval(purge, 6 * 60 * 60_000);
   purgeTimer.unref();
 
@@ -357,7 +383,9 @@ export async function buildApp(options: AppOptions = {}) {
   app.addHook("onClose", async () => {
     clearInterval(purgeTimer);
     await cluster?.close();
-    if (!options.store) store.close();
+    await registry.writesDone();
+    await webhooks.stop();
+    if (!options.store) await store.close();
   });
 
   return app;

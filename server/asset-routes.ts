@@ -23,9 +23,9 @@ const ASSET_HEADERS = {
   "cache-control": "private, max-age=300",
 };
 
-export function registerAssetRoutes(app: FastifyInstance, hub: Hub, agentFromRequest: (request: FastifyRequest) => Agent | null, reply404: (reply: FastifyReply, message: string) => unknown) {
+export function registerAssetRoutes(app: FastifyInstance, hub: Hub, agentFromRequest: (request: FastifyRequest) => Promise<Agent | null>, reply404: (reply: FastifyReply, message: string) => unknown) {
   app.get<{ Params: { key: string }; Querystring: { u?: string } }>("/api/sessions/:key/assets", async (request, reply) => {
-    const agent = agentFromRequest(request);
+    const agent = await agentFromRequest(request);
     if (!agent) return reply.status(401).send({ code: "NOT_AUTHORIZED", message: "Sign in to the agent console first (your sign-in may have expired)." });
     const session = hub.registry.find(agent.groupId, request.params.key);
     const url = request.query.u ?? "";

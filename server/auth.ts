@@ -5,7 +5,7 @@ import { glimpseError } from "../src/errors";
 import type { ServerConfig } from "./config";
 import { retryMessage, type Limits } from "./limits";
 import { randomSecret, verifyPassword } from "./passwords";
-import type { Agent, Store } from "./store";
+import type { Agent, StoreApi } from "./store";
 
 export const AUTH_COOKIE = "glimpse_agent";
 
@@ -15,15 +15,15 @@ const Login = v.object({
 });
 
 /** `signedOut`: a sign-in was ended here; open sockets are checked again at once. */
-export function registerAuthRoutes(app: FastifyInstance, store: Store, config: ServerConfig, limits: Limits, signedOut: () => void) {
-  const agentFor = (token: string | undefined): Agent | null => (token ? store.agentForToken(token, Date.now()) : null);
+export function registerAuthRoutes(app: FastifyInstance, store: StoreApi, config: ServerConfig, limits: Limits, signedOut: () => void) {
   /** The console's sign-in cookie, or an API token (`Authorization: Bearer …`) for CRM integrations. */
-  const agentFromHeaders = (authorization: string | undefined, cookieHeader: string | undefined): Agent | null => {
+  const agentFromHeaders = async (authorization: string | undefined, cookieHeader: string | undefined): Promise<Agent | null> => {
     const bearer = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
     if (bearer) return store.agentForApiToken(bearer);
-    return agentFor(app.parseCookie(cookieHeader ?? "")[AUTH_COOKIE]);
+    const token = app.parseCookie(cookieHeader ?? "")[AUTH_COOKIE];
+    return token ? store.agentForToken(token, Date.now()) : null;
   };
-  const agentFromRequest = (request: FastifyRequest): Agent | null => agentFromHeaders(request.headers.authorization, request.headers.cookie);
+  const agentFromRequest = (request: FastifyRequest): Promise<Agent | null> => agentFromHeaders(request.headers.authorization, request.headers.cookie);
 
   app.post("/api/login", async (request, reply) => {
     const body = v.safeParse(Login, request.body);
@@ -37,7 +37,7 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
     let agent: Agent | null;
     let ok: boolean;
     try {
-      agent = store.getAgentByUsername(username);
+      agent = await store.getAgentByUsername(username);
       // Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
       ok = await verifyPassword(password, agent?.passwordHash ?? DUMMY_HASH);
     } finally {
@@ -46,7 +46,7 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
     if (!agent || !ok) return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
     await limits.loginSucceeded(request.ip, username);
     const token = randomSecret();
-    store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
+    await store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
     reply.setCookie(AUTH_COOKIE, token, {
       httpOnly: true,
       sameSite: "strict",
@@ -59,14 +59,14 @@ export function registerAuthRoutes(app: FastifyInstance, store: Store, config: S
 
   app.post("/api/logout", async (request, reply) => {
     const token = request.cookies[AUTH_COOKIE];
-    if (token) store.deleteAgentSession(token);
+    if (token) await store.deleteAgentSession(token);
     reply.clearCookie(AUTH_COOKIE, { path: "/" });
     signedOut();
     return { ok: true };
   });
 
   app.get("/api/me", async (request, reply) => {
-    const agent = agentFromRequest(request);
+    const agent = await agentFromRequest(request);
     if (!agent) return reply.status(401).send(glimpseError("NOT_AUTHORIZED"));
     return { username: agent.username, groupId: agent.groupId };
   });

@@ -11,7 +11,7 @@ import { joinSession } from "./join";
 import { requestMessage } from "./request-events";
 import type { Peer } from "./peer";
 import type { LiveSession, SessionDirectory, SessionRegistry } from "./sessions";
-import type { Store } from "./store";
+import type { StoreApi } from "./store";
 import { RemotePeer, Tunnels } from "./tunnel";
 
 /** How long a node waits for another to answer a question about a visitor or a ticket. */
@@ -44,17 +44,17 @@ export function sessionDirectory(cluster: Cluster): SessionDirectory {
 }
 
 /** At start: the kept sessions whose owner is gone (or never recorded, or was this node before) are this node's. */
-export async function restoreOrphans(cluster: Cluster, store: Store, registry: SessionRegistry): Promise<void> {
-  for (const row of store.liveSessions()) {
+export async function restoreOrphans(cluster: Cluster, store: StoreApi, registry: SessionRegistry): Promise<void> {
+  for (const row of await store.liveSessions()) {
     const keyType = row.keyType === "visitor" ? "visitor" : "random";
     const owner = await cluster.owner(row.groupId, keyType, row.key);
-    if (!owner || owner === cluster.nodeId || !(await cluster.alive(owner))) registry.adopt(row.groupId, keyType, row.key);
+    if (!owner || owner === cluster.nodeId || !(await cluster.alive(owner))) await registry.adopt(row.groupId, keyType, row.key);
   }
 }
 
 /** Wire a hub into its cluster: tunnels for agents, and what other nodes ask and tell. */
 export function connectCluster(hub: Hub, cluster: Cluster, directory: SessionDirectory): void {
-  const tunnels = new Tunnels(cluster, (peer, agent, ip) => agentConnection(hub, peer, agent, ip, () => true, { tunnelled: true }));
+  const tunnels = new Tunnels(cluster, (peer, agent, ip) => agentConnection(hub, peer, agent, ip, async () => true, { tunnelled: true }));
   hub.tunnels = tunnels;
   // Redis back (maybe empty): the sessions and visitors held here are recorded as this node's again.
   cluster.onReconnect(() => {
@@ -65,6 +65,8 @@ export function connectCluster(hub: Hub, cluster: Cluster, directory: SessionDir
     switch (header.k) {
       case "release":
         return hub.registry.release(header.groupId, header.keyType, header.key);
+      case "signedOut":
+        return hub.agentSockets.sweep();
       case "started": {
         const request = hub.requests.current(header.groupId, header.visitorId);
         if (!request || request.id !== header.requestId) return;

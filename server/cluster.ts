@@ -48,6 +48,8 @@ export type BusHeader =
   | { k: "handover"; request: { id: string; groupId: string; visitorId: string; agent: string; verified: boolean; state: "pending" | "displayed"; expiresAt: number } }
   /** To every node: a visitor's browser is connected to `node` now (agents looking at them follow). */
   | { k: "home"; groupId: string; visitorId: string; node: string }
+  /** A sign-in ended on some node: every node checks its open agent sockets now. */
+  | { k: "signedOut" }
   | { k: "ask"; from: string; id: number; question: Question }
   /** The answer to `id`; bytes (a resource) in the payload. */
   | { k: "reply"; id: number; answer: unknown };

@@ -2,8 +2,10 @@
 export interface ServerConfig {
   host: string;
   port: number;
-  /** SQLite file; ":memory:" for tests. */
+  /** SQLite file; ":memory:" for tests. Not used when `databaseUrl` is set. */
   dbPath: string;
+  /** PostgreSQL (`postgres://user:pass@host/db`) for the durable tables instead of the SQLite file; "" = SQLite. */
+  databaseUrl: string;
   /** An unjoined session key expires after this long. */
   keyTtlMs: number;
   /** How long a session waits for its visitor to reconnect (service worker restart, network blip). */
@@ -63,12 +65,18 @@ export interface ServerConfig {
   redisUrl: string;
   /** This node's name among several (unique per process); "" = a random one at each start. */
   nodeId: string;
+  /** Webhooks (server/webhooks.ts): first retry delay (each next ×4), attempts in all, outbox poll, per-attempt timeout. */
+  webhookRetryMs: number;
+  webhookAttempts: number;
+  webhookPollMs: number;
+  webhookTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
   host: "127.0.0.1",
   port: 8787,
   dbPath: "data/glimpse.db",
+  databaseUrl: "",
   keyTtlMs: 15 * 60_000,
   resumeGraceMs: 30_000,
   maxMessageBytes: 4 * 1024 * 1024,
@@ -94,12 +102,17 @@ export const DEFAULT_CONFIG: ServerConfig = {
   drainMs: 0,
   redisUrl: "",
   nodeId: "",
+  webhookRetryMs: 1_000,
+  webhookAttempts: 6,
+  webhookPollMs: 1_000,
+  webhookTimeoutMs: 10_000,
 };
 
 const ENV: Record<keyof ServerConfig, string> = {
   host: "GLIMPSE_HOST",
   port: "GLIMPSE_PORT",
   dbPath: "GLIMPSE_DB",
+  databaseUrl: "GLIMPSE_DATABASE_URL",
   keyTtlMs: "GLIMPSE_KEY_TTL_MS",
   resumeGraceMs: "GLIMPSE_RESUME_GRACE_MS",
   maxMessageBytes: "GLIMPSE_MAX_MESSAGE_BYTES",
@@ -125,9 +138,13 @@ const ENV: Record<keyof ServerConfig, string> = {
   drainMs: "GLIMPSE_DRAIN_MS",
   redisUrl: "GLIMPSE_REDIS_URL",
   nodeId: "GLIMPSE_NODE_ID",
+  webhookRetryMs: "GLIMPSE_WEBHOOK_RETRY_MS",
+  webhookAttempts: "GLIMPSE_WEBHOOK_ATTEMPTS",
+  webhookPollMs: "GLIMPSE_WEBHOOK_POLL_MS",
+  webhookTimeoutMs: "GLIMPSE_WEBHOOK_TIMEOUT_MS",
 };
 
-const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts", "metricsToken", "redisUrl", "nodeId"]);
+const STRING_FIELDS = new Set<keyof ServerConfig>(["host", "dbPath", "databaseUrl", "visitorOrigins", "tlsCert", "tlsKey", "frameAncestors", "allowedHosts", "metricsToken", "redisUrl", "nodeId"]);
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG };

@@ -7,12 +7,12 @@ import type { Metrics } from "./metrics";
 import type { PresenceRegistry } from "./presence";
 import type { ShareRequests } from "./requests";
 import type { SessionRegistry } from "./sessions";
-import type { Store } from "./store";
+import type { StoreApi } from "./store";
 import type { Tunnels } from "./tunnel";
 
 /** What the protocol handlers share. */
 export interface Hub {
-  store: Store;
+  store: StoreApi;
   registry: SessionRegistry;
   presence: PresenceRegistry;
   requests: ShareRequests;

@@ -12,7 +12,7 @@ import type { ControlState, EndReason, KeyType, Page, PauseReason } from "../src
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret, safeEqual } from "./passwords";
-import { sha256, type LiveSessionRow, type Store } from "./store";
+import { newAuditId, sha256, type Awaitable, type LiveSessionRow, type StoreApi } from "./store";
 import { Outgoing } from "./outgoing";
 
 export interface LiveSession {
@@ -61,8 +61,15 @@ export interface SessionDirectory {
   ended(session: LiveSession): void;
 }
 
+/** Told when a session starts here and when one ends (webhooks); not when one is taken back or let go. */
+export interface SessionLifecycle {
+  started(session: LiveSession, startedAt: number): void;
+  ended(session: LiveSession, reason: EndReason, endedAt: number): void;
+}
+
 export interface RegistryOptions {
-  store: Store;
+  store: StoreApi;
+  lifecycle?: SessionLifecycle;
   directory?: SessionDirectory;
   keyTtlMs: number;
   resumeGraceMs: number;
@@ -80,6 +87,7 @@ export class SessionRegistry {
   private readonly expired = new Map<string, number>();
   private readonly now: () => number;
   private readonly randomInt: RandomInt;
+  private readonly writes = new OrderedWrites();
 
   constructor(private readonly options: RegistryOptions) {
     this.now = options.now ?? Date.now;
@@ -122,6 +130,8 @@ export class SessionRegistry {
       while (this.sessions.has(id(groupId, key, keyType)) || this.expired.has(id(groupId, key, keyType)));
     }
     const resumeToken = randomSecret();
+    const auditId = newAuditId();
+    const startedAt = this.now();
     const session = liveSession({
       key,
       groupId,
@@ -130,15 +140,17 @@ export class SessionRegistry {
       resumeHash: sha256(resumeToken),
       visitor,
       agentsSeen: [],
-      auditId: this.options.store.auditStart({ groupId, sessionKey: key, keyType, site, startedAt: this.now() }),
+      auditId,
       allowedAgent: allowedAgent ?? null,
       expiresAt: this.now() + this.options.keyTtlMs,
     });
     this.sessions.set(id(groupId, key, keyType), session);
     this.byVisitor.set(visitor, session);
     this.scheduleExpiry(session);
+    this.write(session, (store) => store.auditStart({ id: auditId, groupId, sessionKey: key, keyType, site, startedAt }));
     this.persist(session);
     this.options.directory?.owned(session);
+    this.options.lifecycle?.started(session, startedAt);
     return { session, resumeToken };
   }
 
@@ -146,19 +158,20 @@ export class SessionRegistry {
    * After a restart: every session the last process kept, each waiting for its visitor to resume
    * within the grace (as after a dropped connection) and for its agents to join again.
    */
-  restore(): void {
-    for (const row of this.options.store.liveSessions()) this.takeBack(row);
+  async restore(): Promise<void> {
+    for (const row of await this.options.store.liveSessions()) if (!this.sessions.has(id(row.groupId, row.key, row.keyType as KeyType))) this.takeBack(row);
   }
 
   /**
    * Several nodes: a kept session this node takes over, because its owner died or its visitor
    * resumed here. Like a restart: the visitor resumes within the grace, agents join again.
    */
-  adopt(groupId: string, keyType: KeyType, key: string): LiveSession | null {
+  async adopt(groupId: string, keyType: KeyType, key: string): Promise<LiveSession | null> {
     const existing = this.sessions.get(id(groupId, key, keyType));
     if (existing) return existing;
-    const row = this.options.store.liveSession(groupId, keyType, key);
-    return row ? this.takeBack(row) : null;
+    const row = await this.options.store.liveSession(groupId, keyType, key);
+    // Taken back meanwhile (another join or resume while the store answered): that one.
+    return this.sessions.get(id(groupId, key, keyType)) ?? (row ? this.takeBack(row) : null);
   }
 
   /**
@@ -267,8 +280,8 @@ export class SessionRegistry {
   }
 
   /** A visitor proves it owns the session with the resume token it was given at start. */
-  resume(groupId: string, key: string, token: string, visitor: Peer): LiveSession | null {
-    const session = this.sessions.get(id(groupId, key, "random")) ?? this.sessions.get(id(groupId, key, "visitor")) ?? this.adoptResumed(groupId, key, token);
+  async resume(groupId: string, key: string, token: string, visitor: Peer): Promise<LiveSession | null> {
+    const session = this.find(groupId, key) ?? (await this.adoptResumed(groupId, key, token));
     if (!session || !safeEqual(session.resumeHash, sha256(token))) return null;
     if (session.visitor && session.visitor !== visitor) {
       this.byVisitor.delete(session.visitor);
@@ -284,7 +297,7 @@ export class SessionRegistry {
 
   end(session: LiveSession, reason: EndReason): void {
     if (!this.sessions.delete(id(session.groupId, session.key, session.keyType))) return;
-    this.options.store.deleteLiveSession(session.groupId, session.keyType, session.key);
+    this.write(session, (store) => store.deleteLiveSession(session.groupId, session.keyType, session.key));
     this.options.directory?.ended(session);
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     if (session.graceTimer) clearTimeout(session.graceTimer);
@@ -299,7 +312,10 @@ export class SessionRegistry {
     }
     session.agents.clear();
     session.assets.clear();
-    this.options.store.auditEnd(session.auditId, this.now(), reason, [...session.agentsSeen]);
+    const endedAt = this.now();
+    const agentsSeen = [...session.agentsSeen];
+    this.write(session, (store) => store.auditEnd(session.auditId, endedAt, reason, agentsSeen));
+    this.options.lifecycle?.ended(session, reason, endedAt);
   }
 
   /**
@@ -310,7 +326,8 @@ export class SessionRegistry {
     session.control = state === "asked" || state === "granted" || state === "suspended" ? { agent, state } : null;
     if (state === "released" && session.visitor) session.visitor.sendRaw(JSON.stringify({ t: "controlReleased", agent }));
     this.toAgents(session, JSON.stringify({ t: "controlState", agent, state }));
-    this.options.store.auditEvent(session.auditId, this.now(), agent, `control_${state}`);
+    const at = this.now();
+    this.write(session, (store) => store.auditEvent(session.auditId, at, agent, `control_${state}`));
   }
 
   toAgents(session: LiveSession, data: string | Buffer): void {
@@ -320,13 +337,23 @@ export class SessionRegistry {
   }
 
   /** Several nodes: a visitor resuming here a session another node kept (only with its own token). */
-  private adoptResumed(groupId: string, key: string, token: string): LiveSession | null {
+  private async adoptResumed(groupId: string, key: string, token: string): Promise<LiveSession | null> {
     if (!this.options.directory) return null;
     for (const keyType of ["random", "visitor"] as const) {
-      const row = this.options.store.liveSession(groupId, keyType, key);
-      if (row && safeEqual(row.resumeHash, sha256(token))) return this.takeBack(row);
+      const row = await this.options.store.liveSession(groupId, keyType, key);
+      if (row && safeEqual(row.resumeHash, sha256(token))) return this.find(groupId, key) ?? this.takeBack(row);
     }
     return null;
+  }
+
+  /** Every store write queued so far is done (before the store closes). */
+  writesDone(): Promise<void> {
+    return this.writes.idle();
+  }
+
+  /** A store write for `session`, after the ones before it; the relay does not wait for it. */
+  private write(session: LiveSession, write: (store: StoreApi) => Awaitable<unknown>): void {
+    this.writes.run(id(session.groupId, session.key, session.keyType), () => write(this.options.store));
   }
 
   private startGrace(session: LiveSession): void {
@@ -341,7 +368,7 @@ export class SessionRegistry {
   }
 
   private persist(session: LiveSession): void {
-    this.options.store.saveLiveSession({
+    const row: LiveSessionRow = {
       groupId: session.groupId,
       keyType: session.keyType,
       key: session.key,
@@ -351,7 +378,8 @@ export class SessionRegistry {
       agentsSeen: [...session.agentsSeen],
       auditId: session.auditId,
       expiresAt: session.expiresAt,
-    });
+    };
+    this.write(session, (store) => store.saveLiveSession(row));
   }
 
   private expire(session: LiveSession): void {
@@ -373,6 +401,40 @@ export class SessionRegistry {
     this.toAgents(session, JSON.stringify(message));
   }
 }
+
+/**
+ * Store writes per session, in order, without making the relay wait: a synchronous store (SQLite)
+ * writes at once as before; an asynchronous one (PostgreSQL) one write after another per session
+ * (the audit row before its events and its end). A failed write is logged; the session carries on.
+ */
+class OrderedWrites {
+  private readonly pending = new Map<string, Promise<void>>();
+
+  run(key: string, write: () => Awaitable<unknown>): void {
+    const before = this.pending.get(key);
+    if (before) return this.track(key, before.then(write));
+    let result: unknown;
+    try {
+      result = write();
+    } catch (error) {
+      return writeFailed(error);
+    }
+    if (result instanceof Promise) this.track(key, result);
+  }
+
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending.values());
+  }
+
+  private track(key: string, write: Promise<unknown>): void {
+    const settled: Promise<void> = write.then(() => {}, writeFailed).finally(() => {
+      if (this.pending.get(key) === settled) this.pending.delete(key);
+    });
+    this.pending.set(key, settled);
+  }
+}
+
+const writeFailed = (error: unknown) => console.error("glimpse: store write failed", (error as Error).message);
 
 /** Random keys and visitor IDs live in separate namespaces: an all-digit visitor ID never meets a random key. */
 const id = (groupId: string, key: string, keyType: KeyType) => `${groupId}:${keyType}:${key}`;

@@ -1,9 +1,12 @@
 /**
- * SQLite storage: groups, agents, agent sign-ins, the session audit log, and the live sessions a
- * restart must keep (metadata only — page content is relayed, never stored).
+ * Durable storage: groups, agents, agent sign-ins, the session audit log, and the live sessions a
+ * restart must keep (metadata only — page content is relayed, never stored). `StoreApi` is what
+ * the server needs of it; `Store` is the embedded SQLite default (synchronous, so its callers
+ * that await get the answer on the next microtask), `PgStore` (server/pg-store.ts) PostgreSQL for
+ * several nodes on several hosts.
  */
 import Database from "better-sqlite3";
-import { createHash } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_KEY_LENGTH } from "../src/keys";
@@ -36,6 +39,88 @@ export interface AuditRow {
   endReason: string | null;
   agents: string;
 }
+
+/** What the server needs of its store; SQLite answers at once, PostgreSQL with a promise. */
+export type Awaitable<T> = T | Promise<T>;
+
+export interface StoreApi {
+  /** The database answers (throws or rejects when it does not). */
+  ping(): Awaitable<boolean>;
+  close(): Awaitable<void>;
+  createGroup(group: Group): Awaitable<void>;
+  setRequireVerified(id: string, required: boolean): Awaitable<void>;
+  getGroup(id: string): Awaitable<Group | null>;
+  listGroups(): Awaitable<Group[]>;
+  createAgent(groupId: string, username: string, passwordHash: string): Awaitable<number>;
+  getAgentByUsername(username: string): Awaitable<Agent | null>;
+  countAgents(): Awaitable<number>;
+  createAgentSession(agentId: number, token: string, expiresAt: number): Awaitable<void>;
+  agentForToken(token: string, now: number): Awaitable<Agent | null>;
+  deleteAgentSession(token: string): Awaitable<void>;
+  createApiToken(agentId: number, token: string, label: string, now: number): Awaitable<void>;
+  agentForApiToken(token: string): Awaitable<Agent | null>;
+  deleteAgent(agentId: number): Awaitable<boolean>;
+  revokeApiTokens(agentId: number): Awaitable<number>;
+  purgeAudit(before: number, now: number): Awaitable<number>;
+  /** `row.id` is made by the caller (`newAuditId`), so starting a session waits on no database. */
+  auditStart(row: Omit<AuditRow, "endedAt" | "endReason" | "agents">): Awaitable<void>;
+  auditEnd(id: number, endedAt: number, reason: string, agents: string[]): Awaitable<void>;
+  auditEvent(auditId: number, at: number, agent: string, event: string): Awaitable<void>;
+  auditEvents(auditId: number): Awaitable<AuditEvent[]>;
+  auditRows(groupId: string): Awaitable<AuditRow[]>;
+  saveLiveSession(row: LiveSessionRow): Awaitable<void>;
+  deleteLiveSession(groupId: string, keyType: string, key: string): Awaitable<void>;
+  liveSessions(): Awaitable<LiveSessionRow[]>;
+  liveSession(groupId: string, keyType: string, key: string): Awaitable<LiveSessionRow | null>;
+  /** The group's webhook endpoint and signing secret (`url` "" turns deliveries off). */
+  setWebhook(groupId: string, url: string, secret: string): Awaitable<void>;
+  webhookOf(groupId: string): Awaitable<{ url: string; secret: string } | null>;
+  /** The webhook outbox (server/webhooks.ts): deliveries survive restarts and are shared by nodes. */
+  enqueueWebhook(row: Pick<WebhookRow, "id" | "groupId" | "body" | "createdAt">): Awaitable<void>;
+  dueWebhooks(now: number, limit: number): Awaitable<WebhookRow[]>;
+  /** Take a due delivery until `leaseUntil`, if nobody (another node) took it since it was read as due. */
+  claimWebhook(id: string, dueAt: number, leaseUntil: number): Awaitable<boolean>;
+  webhookDelivered(id: string): Awaitable<void>;
+  /** A failed attempt: try again at `nextAt`, or never (`gaveUp`: kept for inspection until the retention purge). */
+  webhookFailed(id: string, attempts: number, nextAt: number, error: string, gaveUp: boolean): Awaitable<void>;
+  webhookRows(groupId: string): Awaitable<WebhookRow[]>;
+}
+
+export interface WebhookRow {
+  id: string;
+  groupId: string;
+  /** The JSON sent, exactly as signed. */
+  body: string;
+  createdAt: number;
+  attempts: number;
+  nextAt: number;
+  lastError: string | null;
+  gaveUp: boolean;
+}
+
+export const WEBHOOK_COLUMNS = `id, group_id AS "groupId", body, created_at AS "createdAt", attempts, next_at AS "nextAt", last_error AS "lastError", gave_up AS "gaveUp"`;
+export const toWebhookRow = (row: Omit<WebhookRow, "gaveUp"> & { gaveUp: number }): WebhookRow => ({ ...row, gaveUp: row.gaveUp === 1 });
+/** Shared by both stores' SQL (`?` placeholders). */
+export const WEBHOOK_SQL = {
+  setWebhook: "UPDATE groups SET webhook_url = ?, webhook_secret = ? WHERE id = ?",
+  webhookOf: `SELECT webhook_url AS url, webhook_secret AS secret FROM groups WHERE id = ? AND webhook_url <> ''`,
+  enqueue: "INSERT INTO webhook_outbox (id, group_id, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+  due: `SELECT ${WEBHOOK_COLUMNS} FROM webhook_outbox WHERE gave_up = 0 AND next_at <= ? ORDER BY next_at LIMIT ?`,
+  claim: "UPDATE webhook_outbox SET next_at = ? WHERE id = ? AND next_at = ? AND gave_up = 0",
+  delivered: "DELETE FROM webhook_outbox WHERE id = ?",
+  failed: "UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ?, gave_up = ? WHERE id = ?",
+  rows: `SELECT ${WEBHOOK_COLUMNS} FROM webhook_outbox WHERE group_id = ? ORDER BY created_at, id`,
+  purge: "DELETE FROM webhook_outbox WHERE created_at < ?",
+};
+
+export interface AuditEvent {
+  at: number;
+  agent: string;
+  event: string;
+}
+
+/** An audit row's id: random, made by the node that starts the session (no round trip, unique across nodes). */
+export const newAuditId = (): number => randomInt(1, 2 ** 47);
 
 const MIGRATIONS = [
   `CREATE TABLE groups (
@@ -95,10 +180,28 @@ const MIGRATIONS = [
      event TEXT NOT NULL
    );
    CREATE INDEX session_events_audit ON session_events(audit_id);`,
+  // Webhooks (server/webhooks.ts): each group's endpoint, and the outbox of deliveries.
+  `ALTER TABLE groups ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+   ALTER TABLE groups ADD COLUMN webhook_secret TEXT NOT NULL DEFAULT '';
+   CREATE TABLE webhook_outbox (
+     id TEXT PRIMARY KEY,
+     group_id TEXT NOT NULL,
+     body TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     last_error TEXT,
+     gave_up INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX webhook_outbox_due ON webhook_outbox(gave_up, next_at);`,
 ];
 
-const GROUP_COLUMNS = "id, name, key_length AS keyLength, secret, require_verified AS requireVerified";
-const toGroup = (row: (Omit<Group, "requireVerified"> & { requireVerified: number }) | undefined): Group | null =>
+// Aliases are quoted: PostgreSQL folds unquoted ones to lower case (server/pg-store.ts uses these too).
+export const GROUP_COLUMNS = `id, name, key_length AS "keyLength", secret, require_verified AS "requireVerified"`;
+export const AGENT_COLUMNS = `a.id, a.group_id AS "groupId", a.username, a.password_hash AS "passwordHash"`;
+export const AUDIT_COLUMNS = `id, group_id AS "groupId", session_key AS "sessionKey", key_type AS "keyType", site, started_at AS "startedAt",
+  ended_at AS "endedAt", end_reason AS "endReason", agents`;
+export const toGroup = (row: (Omit<Group, "requireVerified"> & { requireVerified: number }) | undefined): Group | null =>
   row ? { ...row, requireVerified: row.requireVerified === 1 } : null;
 
 /** How secrets (sign-in and API tokens, resume tokens) are stored: never the secret itself. */
@@ -118,10 +221,22 @@ export interface LiveSessionRow {
   expiresAt: number | null;
 }
 
-const LIVE_SESSION_SELECT = `SELECT group_id AS groupId, key_type AS keyType, session_key AS key, site, resume_hash AS resumeHash,
-  allowed_agent AS allowedAgent, agents_seen AS agentsSeen, audit_id AS auditId, expires_at AS expiresAt`;
+export const LIVE_SESSION_SELECT = `SELECT group_id AS "groupId", key_type AS "keyType", session_key AS key, site, resume_hash AS "resumeHash",
+  allowed_agent AS "allowedAgent", agents_seen AS "agentsSeen", audit_id AS "auditId", expires_at AS "expiresAt"`;
+export type LiveSessionStored = Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string };
+export const toLiveSession = (row: LiveSessionStored): LiveSessionRow => ({ ...row, agentsSeen: JSON.parse(row.agentsSeen) as string[] });
 
-export class Store {
+/** The newest sessions first (ids are random: the start time orders them). */
+export const AUDIT_ROWS = `SELECT ${AUDIT_COLUMNS} FROM session_audit WHERE group_id = ? ORDER BY started_at DESC, id DESC LIMIT 200`;
+
+/** The store `config` names: PostgreSQL when a database URL is set, else the SQLite file. */
+export async function openStore(config: { dbPath: string; databaseUrl: string }): Promise<StoreApi> {
+  if (!config.databaseUrl) return new Store(config.dbPath);
+  const { PgStore } = await import("./pg-store");
+  return PgStore.open(config.databaseUrl);
+}
+
+export class Store implements StoreApi {
   readonly db: Database.Database;
 
   constructor(path: string) {
@@ -176,7 +291,7 @@ export class Store {
 
   getAgentByUsername(username: string): Agent | null {
     const row = this.db
-      .prepare("SELECT id, group_id AS groupId, username, password_hash AS passwordHash FROM agents WHERE username = ?")
+      .prepare(`SELECT ${AGENT_COLUMNS} FROM agents a WHERE username = ?`)
       .get(username) as Agent | undefined;
     return row ?? null;
   }
@@ -193,8 +308,7 @@ export class Store {
   agentForToken(token: string, now: number): Agent | null {
     const row = this.db
       .prepare(
-        `SELECT a.id, a.group_id AS groupId, a.username, a.password_hash AS passwordHash
-         FROM agent_sessions s JOIN agents a ON a.id = s.agent_id
+        `SELECT ${AGENT_COLUMNS} FROM agent_sessions s JOIN agents a ON a.id = s.agent_id
          WHERE s.token_hash = ? AND s.expires_at > ?`,
       )
       .get(sha256(token), now) as Agent | undefined;
@@ -213,8 +327,7 @@ export class Store {
   agentForApiToken(token: string): Agent | null {
     const row = this.db
       .prepare(
-        `SELECT a.id, a.group_id AS groupId, a.username, a.password_hash AS passwordHash
-         FROM api_tokens t JOIN agents a ON a.id = t.agent_id WHERE t.token_hash = ?`,
+        `SELECT ${AGENT_COLUMNS} FROM api_tokens t JOIN agents a ON a.id = t.agent_id WHERE t.token_hash = ?`,
       )
       .get(sha256(token)) as Agent | undefined;
     return row ?? null;
@@ -232,14 +345,14 @@ export class Store {
   /** Retention: session metadata older than the cutoff goes; page content was never stored. */
   purgeAudit(before: number, now: number): number {
     this.db.prepare("DELETE FROM agent_sessions WHERE expires_at < ?").run(now);
+    this.db.prepare(WEBHOOK_SQL.purge).run(before);
     return this.db.prepare("DELETE FROM session_audit WHERE started_at < ?").run(before).changes;
   }
 
-  auditStart(row: Omit<AuditRow, "id" | "endedAt" | "endReason" | "agents">): number {
-    const info = this.db
-      .prepare("INSERT INTO session_audit (group_id, session_key, key_type, site, started_at) VALUES (?, ?, ?, ?, ?)")
-      .run(row.groupId, row.sessionKey, row.keyType, row.site, row.startedAt);
-    return Number(info.lastInsertRowid);
+  auditStart(row: Omit<AuditRow, "endedAt" | "endReason" | "agents">): void {
+    this.db
+      .prepare("INSERT INTO session_audit (id, group_id, session_key, key_type, site, started_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(row.id, row.groupId, row.sessionKey, row.keyType, row.site, row.startedAt);
   }
 
   auditEnd(id: number, endedAt: number, reason: string, agents: string[]): void {
@@ -250,8 +363,8 @@ export class Store {
     this.db.prepare("INSERT INTO session_events (audit_id, at, agent, event) VALUES (?, ?, ?, ?)").run(auditId, at, agent, event);
   }
 
-  auditEvents(auditId: number): { at: number; agent: string; event: string }[] {
-    return this.db.prepare("SELECT at, agent, event FROM session_events WHERE audit_id = ? ORDER BY rowid").all(auditId) as { at: number; agent: string; event: string }[];
+  auditEvents(auditId: number): AuditEvent[] {
+    return this.db.prepare("SELECT at, agent, event FROM session_events WHERE audit_id = ? ORDER BY rowid").all(auditId) as AuditEvent[];
   }
 
   saveLiveSession(row: LiveSessionRow): void {
@@ -268,25 +381,50 @@ export class Store {
   }
 
   liveSessions(): LiveSessionRow[] {
-    const rows = this.db.prepare(`${LIVE_SESSION_SELECT} FROM live_sessions`).all() as (Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string })[];
-    return rows.map((row) => ({ ...row, agentsSeen: JSON.parse(row.agentsSeen) as string[] }));
+    return (this.db.prepare(`${LIVE_SESSION_SELECT} FROM live_sessions`).all() as LiveSessionStored[]).map(toLiveSession);
   }
 
   /** One kept live session (several nodes: another node's, taken over here). */
   liveSession(groupId: string, keyType: string, key: string): LiveSessionRow | null {
     const row = this.db.prepare(`${LIVE_SESSION_SELECT} FROM live_sessions WHERE group_id = ? AND key_type = ? AND session_key = ?`).get(groupId, keyType, key) as
-      | (Omit<LiveSessionRow, "agentsSeen"> & { agentsSeen: string })
+      | LiveSessionStored
       | undefined;
-    return row ? { ...row, agentsSeen: JSON.parse(row.agentsSeen) as string[] } : null;
+    return row ? toLiveSession(row) : null;
+  }
+
+  setWebhook(groupId: string, url: string, secret: string): void {
+    this.db.prepare(WEBHOOK_SQL.setWebhook).run(url, secret, groupId);
+  }
+
+  webhookOf(groupId: string): { url: string; secret: string } | null {
+    return (this.db.prepare(WEBHOOK_SQL.webhookOf).get(groupId) as { url: string; secret: string } | undefined) ?? null;
+  }
+
+  enqueueWebhook(row: Pick<WebhookRow, "id" | "groupId" | "body" | "createdAt">): void {
+    this.db.prepare(WEBHOOK_SQL.enqueue).run(row.id, row.groupId, row.body, row.createdAt, row.createdAt);
+  }
+
+  dueWebhooks(now: number, limit: number): WebhookRow[] {
+    return (this.db.prepare(WEBHOOK_SQL.due).all(now, limit) as never[]).map(toWebhookRow);
+  }
+
+  claimWebhook(id: string, dueAt: number, leaseUntil: number): boolean {
+    return this.db.prepare(WEBHOOK_SQL.claim).run(leaseUntil, id, dueAt).changes === 1;
+  }
+
+  webhookDelivered(id: string): void {
+    this.db.prepare(WEBHOOK_SQL.delivered).run(id);
+  }
+
+  webhookFailed(id: string, attempts: number, nextAt: number, error: string, gaveUp: boolean): void {
+    this.db.prepare(WEBHOOK_SQL.failed).run(attempts, nextAt, error, gaveUp ? 1 : 0, id);
+  }
+
+  webhookRows(groupId: string): WebhookRow[] {
+    return (this.db.prepare(WEBHOOK_SQL.rows).all(groupId) as never[]).map(toWebhookRow);
   }
 
   auditRows(groupId: string): AuditRow[] {
-    return this.db
-      .prepare(
-        `SELECT id, group_id AS groupId, session_key AS sessionKey, key_type AS keyType, site, started_at AS startedAt,
-                ended_at AS endedAt, end_reason AS endReason, agents
-         FROM session_audit WHERE group_id = ? ORDER BY id DESC LIMIT 200`,
-      )
-      .all(groupId) as AuditRow[];
+    return this.db.prepare(AUDIT_ROWS).all(groupId) as AuditRow[];
   }
 }

@@ -61,6 +61,11 @@ class VisitorConnection implements Connection {
     this.onMessage(parsed.value, text, raw);
   }
 
+  /** The socket closed (checked after each wait in onHello). */
+  private closed(): boolean {
+    return this.phase === "closed";
+  }
+
   greeted(): boolean {
     return this.phase !== "new";
   }
@@ -79,7 +84,8 @@ class VisitorConnection implements Connection {
       sendError(this.peer, "VERSION_MISMATCH", `The server speaks protocol ${PROTOCOL_VERSION}, this client ${message.v}. Update the extension.`);
       return this.peer.close(4001, "VERSION_MISMATCH");
     }
-    const found = this.hub.store.getGroup(message.groupId);
+    const found = await this.hub.store.getGroup(message.groupId);
+    if (this.closed()) return;
     if (!found) {
       sendError(this.peer, "UNKNOWN_GROUP");
       return this.peer.close(4004, "UNKNOWN_GROUP");
@@ -87,7 +93,7 @@ class VisitorConnection implements Connection {
     this.role = message.role ?? "session";
     if (message.ticket) {
       this.accepted = this.role === "session" ? (this.hub.requests.redeem(found.id, message.ticket) ?? (await redeemElsewhere(this.hub, found.id, message.ticket))) : null;
-      if (this.phase === "closed") return;
+      if (this.closed()) return;
       if (!this.accepted) {
         sendError(this.peer, "TICKET_INVALID");
         return this.peer.close(4003, "TICKET_INVALID");
@@ -96,7 +102,7 @@ class VisitorConnection implements Connection {
       this.verified = this.accepted.verified;
     } else if (message.visitorId) {
       const identity = await verifyIdentity(found, message.visitorId, message.token, this.hub.config.tokenMaxAgeS);
-      if (this.phase === "closed") return;
+      if (this.closed()) return;
       if (!identity.ok) {
         sendError(this.peer, identity.code, identity.message);
         return this.peer.close(4003, identity.code);
@@ -109,7 +115,7 @@ class VisitorConnection implements Connection {
     }
     // Several nodes: a verified browser of this visitor on another node outranks an unverified one here too.
     const outranked = this.role === "presence" && this.visitorId && !this.verified && (await verifiedElsewhere(this.hub, found.id, this.visitorId));
-    if (this.phase === "closed") return;
+    if (this.closed()) return;
     if (outranked || (this.role === "presence" && this.visitorId && !this.hub.presence.connect(found.id, this.visitorId, this.peer, { verified: this.verified, name: message.name ?? null }))) {
       sendError(this.peer, "VISITOR_VERIFIED_ELSEWHERE");
       return this.peer.close(4003, "VISITOR_VERIFIED_ELSEWHERE");
@@ -126,7 +132,9 @@ class VisitorConnection implements Connection {
       }
     }
     if (message.resume) {
-      const session = this.hub.registry.resume(found.id, message.resume.sessionKey, message.resume.token, this.peer);
+      const session = await this.hub.registry.resume(found.id, message.resume.sessionKey, message.resume.token, this.peer);
+      // Gone while a session kept by another node was looked up: it waits for the visitor again.
+      if (this.closed()) return this.hub.registry.visitorGone(this.peer);
       if (!session) return sendError(this.peer, "RESUME_FAILED");
       const agents = [...new Set(session.agents.values())];
       send(this.peer, { t: "sessionResumed", sessionKey: session.key, count: session.agents.size, agents });

@@ -1,5 +1,6 @@
 /**
- * Two Glimpse nodes behind Debian's nginx (deploy/nginx-glimpse.conf) on one Redis, the built
+ * Two Glimpse nodes behind Debian's nginx (deploy/nginx-glimpse.conf) on one Redis and one
+ * PostgreSQL database (Debian's, as nodes on several hosts run), the built
  * extension in Chromium and the console in another, both only ever talking to nginx: a manual
  * session works whichever nodes their sockets land on, and goes on, same key, when the node that
  * owns it is lost; one-click works with the visitor's presence, the record and the session on
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { configureExtension, launchAgent, launchVisitor, type VisitorBrowser } from "../helpers/chromium";
 import { startBalancer, startCluster, type TestBalancer, type TestCluster } from "../helpers/cluster";
+import { startPostgres, type TestPostgres } from "../helpers/postgres";
 import { replayed, shareAndReadKey, signIn, signInAndJoin } from "../helpers/console";
 import { TEST_EXTENSION_ORIGIN } from "../helpers/server";
 import { answerTerms, clickUi, uiHas, uiText, waitForTerms, waitForTermsGone } from "../helpers/ui";
@@ -16,6 +18,7 @@ import { answerTerms, clickUi, uiHas, uiText, waitForTerms, waitForTermsGone } f
 const PASSWORD = "agent password 1";
 const VISITOR = "vera@example.com";
 const METRICS_TOKEN = "multinode-test";
+let postgres: TestPostgres;
 let cluster: TestCluster;
 let balancer: TestBalancer;
 let visitor: VisitorBrowser;
@@ -23,7 +26,8 @@ let agent: Awaited<ReturnType<typeof launchAgent>>;
 
 beforeAll(async () => {
   // 2,000 scripted visitors come through nginx, so from one address as the nodes see it.
-  cluster = await startCluster(2, { GLIMPSE_TRUST_PROXY: "1", GLIMPSE_MAX_CONNECTIONS_PER_IP: "5000", GLIMPSE_METRICS_TOKEN: METRICS_TOKEN });
+  postgres = await startPostgres();
+  cluster = await startCluster(2, { GLIMPSE_TRUST_PROXY: "1", GLIMPSE_MAX_CONNECTIONS_PER_IP: "5000", GLIMPSE_METRICS_TOKEN: METRICS_TOKEN }, postgres);
   await cluster.addAgent("demo", "alice", PASSWORD);
   await cluster.addAgent("demo", "bob", PASSWORD);
   balancer = await startBalancer(cluster.nodes);
@@ -37,6 +41,7 @@ afterAll(async () => {
   await agent?.close();
   await balancer?.close();
   await cluster?.close();
+  await postgres?.stop();
 });
 
 /** The node whose /healthz counts the session (its owner). */

@@ -1,6 +1,7 @@
 /**
- * Several real Glimpse nodes as their own processes (`tsx server/main.ts`), on one SQLite file and
- * a real Debian `redis-server` on a free port: a node can be killed with SIGKILL, as a node is lost.
+ * Several real Glimpse nodes as their own processes (`tsx server/main.ts`), on one PostgreSQL
+ * database (several hosts) or one SQLite file (one host), and a real Debian `redis-server` on a
+ * free port: a node can be killed with SIGKILL, as a node is lost.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashPassword } from "../../server/passwords";
-import { Store } from "../../server/store";
+import { PgStore } from "../../server/pg-store";
+import { Store, type StoreApi } from "../../server/store";
+import type { TestPostgres } from "./postgres";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -94,19 +97,24 @@ export interface TestNode {
 export interface TestCluster {
   nodes: TestNode[];
   redis: TestRedis;
-  store: Store;
+  /** The nodes' database, opened by the test too. */
+  store: StoreApi;
   addAgent(groupId: string, username: string, password?: string): Promise<string>;
   /** Another node on the same database and Redis. */
   addNode(name: string): Promise<TestNode>;
   close(): Promise<void>;
 }
 
-/** `count` nodes sharing one SQLite database (one host) and one Redis; group "demo" exists. */
-export async function startCluster(count: number, env: Record<string, string> = {}): Promise<TestCluster> {
+/**
+ * `count` nodes sharing one Redis and one database: a fresh one on `postgres` (GLIMPSE_DATABASE_URL,
+ * as nodes on several hosts run), else one SQLite file (GLIMPSE_DB, nodes on one host). Group "demo" exists.
+ */
+export async function startCluster(count: number, env: Record<string, string> = {}, postgres?: TestPostgres): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "glimpse-cluster-"));
   const dbPath = join(dir, "glimpse.db");
-  const store = new Store(dbPath);
-  store.createGroup({ id: "demo", name: "Demo shop", keyLength: 6, secret: `secret-${Math.random()}`, requireVerified: false });
+  const databaseUrl = postgres ? await postgres.database() : "";
+  const store: StoreApi = databaseUrl ? await PgStore.open(databaseUrl) : new Store(dbPath);
+  await store.createGroup({ id: "demo", name: "Demo shop", keyLength: 6, secret: `secret-${Math.random()}`, requireVerified: false });
   const redis = await startRedis();
   const children: ChildProcess[] = [];
 
@@ -119,6 +127,7 @@ export async function startCluster(count: number, env: Record<string, string> = 
         ...process.env,
         GLIMPSE_PORT: String(port),
         GLIMPSE_DB: dbPath,
+        GLIMPSE_DATABASE_URL: databaseUrl,
         GLIMPSE_REDIS_URL: redis.url,
         GLIMPSE_NODE_ID: name,
         GLIMPSE_DEMO_TOKENS: "1",
@@ -152,14 +161,14 @@ export async function startCluster(count: number, env: Record<string, string> = 
     store,
     addNode,
     async addAgent(groupId, username, password = "correct horse battery") {
-      store.createAgent(groupId, username, await hashPassword(password));
+      await store.createAgent(groupId, username, await hashPassword(password));
       return password;
     },
     async close() {
       for (const child of children) child.kill("SIGKILL");
       await Promise.all(children.map(exited));
       await redis.kill();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { ASSET_LIMITS } from "../../src/protocol";
 import { startCluster, type TestCluster, type TestNode } from "../helpers/cluster";
+import { usePostgres } from "../helpers/postgres";
 import { signVisitorToken } from "../../server/identity";
 import { Client, TEST_EXTENSION_ORIGIN } from "../helpers/server";
 
@@ -16,13 +17,17 @@ const clients: Client[] = [];
 const track = (client: Client) => (clients.push(client), client);
 const PW = "correct horse battery";
 
+// The nodes keep their tables on PostgreSQL, as nodes on several hosts do (one fresh database per test).
+const postgres = usePostgres();
+
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await cluster?.close();
 });
 
-async function boot(count = 2, env: Record<string, string> = {}) {
-  cluster = await startCluster(count, env);
+/** `database` "sqlite": the nodes share one SQLite file instead (nodes on one host). */
+async function boot(count = 2, env: Record<string, string> = {}, database: "postgres" | "sqlite" = "postgres") {
+  cluster = await startCluster(count, env, database === "postgres" ? postgres() : undefined);
   await cluster.addAgent("demo", "alice", PW);
   await cluster.addAgent("demo", "bob", PW);
   await cluster.addAgent("demo", "carol", PW);
@@ -142,6 +147,29 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
     const late = await agentOn(b!, await signIn(b!, "bob"));
     late.send({ t: "join", key });
     expect(await late.next("error")).toMatchObject({ code: "KEY_NOT_FOUND" });
+    // The owner node wrote the audit row to the shared PostgreSQL database, and let go of the live row.
+    await expect.poll(async () => (await cluster.store.auditRows("demo"))[0], { interval: 100 }).toMatchObject({ sessionKey: key, endReason: "agent_ended" });
+    expect((await cluster.store.auditRows("demo"))[0]!.agents.split(",").sort()).toEqual(["alice", "bob", "carol"]);
+    expect(await cluster.store.liveSession("demo", "random", key)).toBeNull();
+  });
+
+  it("nodes on one host can share a SQLite file instead: visitor on a, agent on b, one session", async () => {
+    const [a, b] = await boot(2, {}, "sqlite");
+    const { v, key } = await sharingOn(a!);
+    const alice = await agentOn(b!, await signIn(b!, "alice"));
+    alice.send({ t: "join", key });
+    expect(await alice.next("joined")).toMatchObject({ sessionKey: key, visitorConnected: true });
+    await framesArrive(v, alice, "through one SQLite file");
+  });
+
+  it("a sign-out on node a closes the same sign-in's console socket on node b at once (not at the next periodic check)", async () => {
+    const [a, b] = await boot(2, { GLIMPSE_AGENT_RECHECK_MS: "600000" });
+    const cookie = await signIn(a!, "alice");
+    const onB = await agentOn(b!, cookie);
+    const response = await fetch(`${a!.url}/api/logout`, { method: "POST", headers: { cookie, origin: a!.url } });
+    expect(response.status).toBe(200);
+    expect(await onB.next("error")).toMatchObject({ code: "NOT_AUTHORIZED" });
+    expect((await onB.closed).code).toBe(4401);
   });
 
   it("an agent on node b gets the resources the visitor's extension carried to node a, byte for byte, and only while in the session", async () => {
@@ -395,7 +423,7 @@ describe("two nodes on one Redis", { timeout: 60_000 }, () => {
 
     it("a browser without a token cannot take over a verified visitor whose browser is on another node", async () => {
       const [a, b] = await boot();
-      const group = cluster.store.getGroup("demo")!;
+      const group = (await cluster.store.getGroup("demo"))!;
       const real = await presentOn(a!, "cust-42", { token: await signVisitorToken(group, "cust-42") });
       expect(await real.next("welcome")).toMatchObject({ verified: true });
       const impostor = await presentOn(b!, "cust-42");
