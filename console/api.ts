@@ -4,6 +4,8 @@ import { glimpseError, isErrorCode, type GlimpseError } from "~src/errors";
 export interface AgentInfo {
   username: string;
   groupId: string;
+  /** From the company sign-in's identity provider; "" otherwise. */
+  displayName?: string;
 }
 
 async function call<T>(path: string, init?: RequestInit): Promise<{ ok: true; value: T } | { ok: false; error: GlimpseError }> {

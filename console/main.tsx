@@ -5,6 +5,7 @@ import { Reassembler } from "~src/capture/chunks";
 import { backoffDelay } from "~src/reconnect";
 import { t } from "./t";
 import { me, signIn, signOut, type AgentInfo } from "./api";
+import { isErrorCode } from "~src/errors";
 import { AgentSocket } from "./socket";
 import { Viewer, type ViewerHandle } from "./Viewer";
 import { VisitorRecord, type Presence, type ShareRequest } from "./VisitorRecord";
@@ -70,14 +71,28 @@ function App() {
   return <Console agent={agent} onSignedOut={() => setAgent(null)} />;
 }
 
+/** Why company sign-in sent the agent back (server/sso.ts), once: taken off the address. */
+function ssoError(): string | null {
+  const code = new URLSearchParams(location.search).get("sso_error");
+  if (!code) return null;
+  history.replaceState(null, "", location.pathname + location.hash);
+  return isErrorCode(code) ? t(`error_${code}`) : t("error_SSO_FAILED");
+}
+
 function SignIn({ onSignedIn }: { onSignedIn: (agent: AgentInfo) => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(ssoError);
   const submit = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const result = await signIn(String(form.get("username")), String(form.get("password")));
     if (result.ok) onSignedIn(result.value);
     else setError(t(`error_${result.error.code}`));
+  };
+  // Company sign-in (OpenID Connect) is a page navigation: to the team's identity provider and back.
+  const company = (event: Event) => {
+    event.preventDefault();
+    const team = String(new FormData(event.currentTarget as HTMLFormElement).get("team")).trim();
+    location.assign(`/api/sso/${encodeURIComponent(team)}/login`);
   };
   return (
     <main>
@@ -89,6 +104,12 @@ function SignIn({ onSignedIn }: { onSignedIn: (agent: AgentInfo) => void }) {
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         {error && <p class="error" role="alert">{error}</p>}
         <button type="submit">{t("signIn")}</button>
+      </form>
+      <form class="card" onSubmit={company} aria-label={t("companySignIn")}>
+        <h2>{t("companySignIn")}</h2>
+        <label for="team">{t("team")}</label>
+        <input id="team" name="team" autocomplete="organization" pattern="[A-Za-z0-9_-]{1,64}" required />
+        <button type="submit">{t("continueWithCompany")}</button>
       </form>
     </main>
   );
@@ -260,7 +281,7 @@ function Console({ agent, onSignedOut }: { agent: AgentInfo; onSignedOut: () => 
           <a href="#/visitor">{t("visitorLookup")}</a>
         </nav>
         <span><span class={`dot ${connected ? "on" : "off"}`} />{connected ? t("connected") : t("connecting")}</span>
-        <span>{agent.username}</span>
+        <span data-testid="signed-in-as" title={agent.username}>{agent.displayName || agent.username}</span>
         <button class="plain" onClick={() => void signOut().then(onSignedOut)}>{t("signOut")}</button>
       </header>
       {live ? (

@@ -3,6 +3,8 @@
  *   npm run admin -- create-group <id> [--name <name>] [--key-length <4-12>] [--require-verified]
  *   npm run admin -- group-secret <id>        (print the secret sites sign visitor tokens with)
  *   npm run admin -- require-verified <id> on|off
+ *   npm run admin -- sso <id> --issuer <url> --client-id <id> [--domains a.com,b.com] [--claim groups=support] [--passwords on|off]
+ *                                (the client secret on stdin; company sign-in for agents) | sso <id> off
  *   npm run admin -- webhook <id> <https-url>|off   (session and request events for a CRM; prints the signing secret)
  *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
  *   npm run admin -- create-token <username> [--label <text>]   (API token for CRM integrations, shown once)
@@ -44,6 +46,11 @@ async function main(argv: string[]) {
       "password-stdin": { type: "boolean" },
       "require-verified": { type: "boolean" },
       label: { type: "string" },
+      issuer: { type: "string" },
+      "client-id": { type: "string" },
+      domains: { type: "string" },
+      claim: { type: "string" },
+      passwords: { type: "string" },
     },
   });
   const [command, arg] = positionals;
@@ -75,6 +82,37 @@ async function main(argv: string[]) {
         if (mode !== "on" && mode !== "off") fail("require-verified <id> on|off");
         await store.setRequireVerified(group.id, mode === "on");
         console.log(`group ${group.id}: verified visitors ${mode === "on" ? "required" : "optional"}`);
+        break;
+      }
+      case "sso": {
+        const group = arg ? await store.getGroup(arg) : null;
+        if (!group) fail(`group "${arg ?? ""}" does not exist`);
+        if (positionals[2] === "off") {
+          await store.setSso(group.id, null);
+          console.log(`group ${group.id}: company sign-in off (agents sign in with passwords)`);
+          break;
+        }
+        let issuer: URL | null = null;
+        try {
+          issuer = new URL(values.issuer ?? "");
+        } catch {
+          // reported below
+        }
+        if (!issuer || (issuer.protocol !== "https:" && !["127.0.0.1", "localhost"].includes(issuer.hostname))) fail("sso needs --issuer <https URL of the identity provider> (its /.well-known/openid-configuration is read)");
+        if (!values["client-id"]) fail("sso needs --client-id <the client ID the identity provider gave Glimpse>");
+        if (values.passwords !== undefined && values.passwords !== "on" && values.passwords !== "off") fail("--passwords on|off");
+        const clientSecret = readFileSync(0, "utf8").trim();
+        if (!clientSecret) fail("sso reads the client secret on stdin: echo \"$SECRET\" | npm run admin -- sso …");
+        const allowedDomains = (values.domains ?? "").split(",").map((d) => d.trim().toLowerCase()).filter(Boolean);
+        const requiredClaim = values.claim ?? "";
+        // The issuer is kept as written: the provider's discovery document must name the same one.
+        await store.setSso(group.id, { issuer: values.issuer!, clientId: values["client-id"], clientSecret, allowedDomains, requiredClaim, passwordsOff: values.passwords === "off" });
+        console.log(
+          `group ${group.id}: company sign-in through ${issuer.href}; ` +
+            (allowedDomains.length ? `e-mail domains ${allowedDomains.join(", ")}` : "any e-mail domain") +
+            (requiredClaim ? `, claim ${requiredClaim}` : "") +
+            `; passwords ${values.passwords === "off" ? "off" : "on"}\nRegister this redirect URI with the provider: https://<your Glimpse host>/api/sso/callback`,
+        );
         break;
       }
       case "webhook": {
@@ -143,7 +181,7 @@ async function main(argv: string[]) {
         break;
       }
       default:
-        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | webhook <id> <url>|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
+        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | sso <id> --issuer U --client-id C [--domains D] [--claim N=V] [--passwords on|off] (secret on stdin) | sso <id> off | webhook <id> <url>|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
     }
   } finally {
     await store.close();

@@ -34,6 +34,7 @@ import { attachSocket, ConnectionCounter } from "./socket";
 import { openStore, type Agent, type StoreApi } from "./store";
 import { visitorConnection } from "./visitor-handler";
 import { sessionWebhooks, Webhooks } from "./webhooks";
+import { registerSsoRoutes } from "./sso";
 import { COMPRESS_THRESHOLD } from "./outgoing";
 
 declare module "fastify" {
@@ -242,7 +243,8 @@ export async function buildApp(options: AppOptions = {}) {
   const auth = registerAuthRoutes(app, store, config, limits, () => {
     agentSockets.sweep();
     cluster?.broadcast({ k: "signedOut" });
-  });
+  });  registerSsoRoutes(app, store, auth.startSignIn);
+
 
   /** For CRM integrations (API token) and the console: is this visitor online, and where? */
   app.get<{ Params: { visitorId: string } }>("/api/visitors/:visitorId", async (request, reply) => {

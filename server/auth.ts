@@ -1,5 +1,5 @@
 /** Agent sign-in: username + password → an HttpOnly, SameSite=Strict cookie holding a random token. */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import * as v from "valibot";
 import { glimpseError } from "../src/errors";
 import type { ServerConfig } from "./config";
@@ -24,6 +24,18 @@ export function registerAuthRoutes(app: FastifyInstance, store: StoreApi, config
     return token ? store.agentForToken(token, Date.now()) : null;
   };
   const agentFromRequest = (request: FastifyRequest): Promise<Agent | null> => agentFromHeaders(request.headers.authorization, request.headers.cookie);
+  /** A new sign-in for `agent` (password or company sign-in): a random token, stored hashed, in the cookie. */
+  const startSignIn = async (request: FastifyRequest, reply: FastifyReply, agent: Agent) => {
+    const token = randomSecret();
+    await store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
+    reply.setCookie(AUTH_COOKIE, token, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: request.protocol === "https",
+      path: "/",
+      maxAge: Math.floor(config.agentSessionMs / 1000),
+    });
+  };
 
   app.post("/api/login", async (request, reply) => {
     const body = v.safeParse(Login, request.body);
@@ -45,16 +57,10 @@ export function registerAuthRoutes(app: FastifyInstance, store: StoreApi, config
     }
     if (!agent || !ok) return reply.status(401).send(glimpseError("INVALID_CREDENTIALS"));
     await limits.loginSucceeded(request.ip, username);
-    const token = randomSecret();
-    await store.createAgentSession(agent.id, token, Date.now() + config.agentSessionMs);
-    reply.setCookie(AUTH_COOKIE, token, {
-      httpOnly: true,
-      sameSite: "strict",
-      secure: request.protocol === "https",
-      path: "/",
-      maxAge: Math.floor(config.agentSessionMs / 1000),
-    });
-    return { username: agent.username, groupId: agent.groupId };
+    // Said only to someone who knew the password: it reveals nothing about who has an account.
+    if ((await store.ssoOf(agent.groupId))?.passwordsOff) return reply.status(403).send(glimpseError("PASSWORD_SIGN_IN_OFF"));
+    await startSignIn(request, reply, agent);
+    return { username: agent.username, groupId: agent.groupId, displayName: agent.displayName };
   });
 
   app.post("/api/logout", async (request, reply) => {
@@ -68,10 +74,10 @@ export function registerAuthRoutes(app: FastifyInstance, store: StoreApi, config
   app.get("/api/me", async (request, reply) => {
     const agent = await agentFromRequest(request);
     if (!agent) return reply.status(401).send(glimpseError("NOT_AUTHORIZED"));
-    return { username: agent.username, groupId: agent.groupId };
+    return { username: agent.username, groupId: agent.groupId, displayName: agent.displayName };
   });
 
-  return { agentFromRequest, agentFromHeaders };
+  return { agentFromRequest, agentFromHeaders, startSignIn };
 }
 
 // scrypt hash of a random password nobody knows (same parameters as real hashes).

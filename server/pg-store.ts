@@ -15,6 +15,9 @@ import {
   toGroup,
   toLiveSession,
   toWebhookRow,
+  toSso,
+  ssoParams,
+  SSO_SQL,
   WEBHOOK_SQL,
   type Agent,
   type AuditEvent,
@@ -24,6 +27,7 @@ import {
   type LiveSessionStored,
   type StoreApi,
   type WebhookRow,
+  type SsoConfig,
 } from "./store";
 
 /** PostgreSQL's own schema history, newest last; a migration is never edited once released. */
@@ -97,6 +101,16 @@ const MIGRATIONS = [
      gave_up INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX webhook_outbox_due ON webhook_outbox(gave_up, next_at);`,
+  `CREATE TABLE group_sso (
+     group_id TEXT PRIMARY KEY REFERENCES groups(id),
+     issuer TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     client_secret TEXT NOT NULL,
+     allowed_domains TEXT NOT NULL DEFAULT '',
+     required_claim TEXT NOT NULL DEFAULT '',
+     passwords_off INTEGER NOT NULL DEFAULT 0
+   );
+   ALTER TABLE agents ADD COLUMN display_name TEXT NOT NULL DEFAULT '';`,
 ];
 
 /** Any number, so that two deployments' locks never meet: "glimpse" in ASCII. */
@@ -191,8 +205,8 @@ export class PgStore implements StoreApi {
     return (await this.rows<never>(`SELECT ${GROUP_COLUMNS} FROM groups ORDER BY id`)).map((row) => toGroup(row)!);
   }
 
-  async createAgent(groupId: string, username: string, passwordHash: string): Promise<number> {
-    return (await this.row<{ id: number }>("INSERT INTO agents (group_id, username, password_hash) VALUES (?, ?, ?) RETURNING id", groupId, username, passwordHash))!.id;
+  async createAgent(groupId: string, username: string, passwordHash: string, displayName = ""): Promise<number> {
+    return (await this.row<{ id: number }>("INSERT INTO agents (group_id, username, password_hash, display_name) VALUES (?, ?, ?, ?) RETURNING id", groupId, username, passwordHash, displayName))!.id;
   }
 
   getAgentByUsername(username: string): Promise<Agent | null> {
@@ -330,5 +344,14 @@ export class PgStore implements StoreApi {
 
   async webhookRows(groupId: string): Promise<WebhookRow[]> {
     return (await this.rows<never>(WEBHOOK_SQL.rows, groupId)).map(toWebhookRow);
+  }
+
+  async setSso(groupId: string, sso: SsoConfig | null): Promise<void> {
+    if (sso) await this.changes(SSO_SQL.set, ...ssoParams(groupId, sso));
+    else await this.changes(SSO_SQL.off, groupId);
+  }
+
+  async ssoOf(groupId: string): Promise<SsoConfig | null> {
+    return toSso(await this.row(SSO_SQL.of, groupId));
   }
 }

@@ -26,6 +26,21 @@ export interface Agent {
   groupId: string;
   username: string;
   passwordHash: string;
+  /** From the identity provider's `name` claim (SSO); "" for agents made by the admin CLI. */
+  displayName: string;
+}
+
+/** A group's OpenID Connect sign-in (server/sso.ts). */
+export interface SsoConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** E-mail domains (verified e-mail) allowed in, e.g. ["acme.example"]; empty = any. */
+  allowedDomains: string[];
+  /** A claim that must hold a value, e.g. "groups=support" (an array claim containing it); "" = none. */
+  requiredClaim: string;
+  /** Agents of the group sign in only through the identity provider. */
+  passwordsOff: boolean;
 }
 
 export interface AuditRow {
@@ -51,7 +66,7 @@ export interface StoreApi {
   setRequireVerified(id: string, required: boolean): Awaitable<void>;
   getGroup(id: string): Awaitable<Group | null>;
   listGroups(): Awaitable<Group[]>;
-  createAgent(groupId: string, username: string, passwordHash: string): Awaitable<number>;
+  createAgent(groupId: string, username: string, passwordHash: string, displayName?: string): Awaitable<number>;
   getAgentByUsername(username: string): Awaitable<Agent | null>;
   countAgents(): Awaitable<number>;
   createAgentSession(agentId: number, token: string, expiresAt: number): Awaitable<void>;
@@ -84,6 +99,9 @@ export interface StoreApi {
   /** A failed attempt: try again at `nextAt`, or never (`gaveUp`: kept for inspection until the retention purge). */
   webhookFailed(id: string, attempts: number, nextAt: number, error: string, gaveUp: boolean): Awaitable<void>;
   webhookRows(groupId: string): Awaitable<WebhookRow[]>;
+  /** The group's SSO settings; null turns SSO off. */
+  setSso(groupId: string, sso: SsoConfig | null): Awaitable<void>;
+  ssoOf(groupId: string): Awaitable<SsoConfig | null>;
 }
 
 export interface WebhookRow {
@@ -100,6 +118,20 @@ export interface WebhookRow {
 
 export const WEBHOOK_COLUMNS = `id, group_id AS "groupId", body, created_at AS "createdAt", attempts, next_at AS "nextAt", last_error AS "lastError", gave_up AS "gaveUp"`;
 export const toWebhookRow = (row: Omit<WebhookRow, "gaveUp"> & { gaveUp: number }): WebhookRow => ({ ...row, gaveUp: row.gaveUp === 1 });
+type SsoStored = Omit<SsoConfig, "allowedDomains" | "passwordsOff"> & { allowedDomains: string; passwordsOff: number };
+export const toSso = (row: SsoStored | null | undefined): SsoConfig | null =>
+  row ? { ...row, allowedDomains: row.allowedDomains.split(",").filter(Boolean), passwordsOff: row.passwordsOff === 1 } : null;
+export const ssoParams = (groupId: string, sso: SsoConfig) => [groupId, sso.issuer, sso.clientId, sso.clientSecret, sso.allowedDomains.join(","), sso.requiredClaim, sso.passwordsOff ? 1 : 0];
+export const SSO_SQL = {
+  // Both dialects: INSERT … ON CONFLICT … DO UPDATE (SQLite ≥ 3.24).
+  set: `INSERT INTO group_sso (group_id, issuer, client_id, client_secret, allowed_domains, required_claim, passwords_off) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (group_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret,
+          allowed_domains = excluded.allowed_domains, required_claim = excluded.required_claim, passwords_off = excluded.passwords_off`,
+  off: "DELETE FROM group_sso WHERE group_id = ?",
+  of: `SELECT issuer, client_id AS "clientId", client_secret AS "clientSecret", allowed_domains AS "allowedDomains", required_claim AS "requiredClaim",
+         passwords_off AS "passwordsOff" FROM group_sso WHERE group_id = ?`,
+};
+
 /** Shared by both stores' SQL (`?` placeholders). */
 export const WEBHOOK_SQL = {
   setWebhook: "UPDATE groups SET webhook_url = ?, webhook_secret = ? WHERE id = ?",
@@ -194,11 +226,22 @@ const MIGRATIONS = [
      gave_up INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX webhook_outbox_due ON webhook_outbox(gave_up, next_at);`,
+  // SSO (server/sso.ts): a group's identity provider, and agents' names from it.
+  `CREATE TABLE group_sso (
+     group_id TEXT PRIMARY KEY REFERENCES groups(id),
+     issuer TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     client_secret TEXT NOT NULL,
+     allowed_domains TEXT NOT NULL DEFAULT '',
+     required_claim TEXT NOT NULL DEFAULT '',
+     passwords_off INTEGER NOT NULL DEFAULT 0
+   );
+   ALTER TABLE agents ADD COLUMN display_name TEXT NOT NULL DEFAULT '';`,
 ];
 
 // Aliases are quoted: PostgreSQL folds unquoted ones to lower case (server/pg-store.ts uses these too).
 export const GROUP_COLUMNS = `id, name, key_length AS "keyLength", secret, require_verified AS "requireVerified"`;
-export const AGENT_COLUMNS = `a.id, a.group_id AS "groupId", a.username, a.password_hash AS "passwordHash"`;
+export const AGENT_COLUMNS = `a.id, a.group_id AS "groupId", a.username, a.password_hash AS "passwordHash", a.display_name AS "displayName"`;
 export const AUDIT_COLUMNS = `id, group_id AS "groupId", session_key AS "sessionKey", key_type AS "keyType", site, started_at AS "startedAt",
   ended_at AS "endedAt", end_reason AS "endReason", agents`;
 export const toGroup = (row: (Omit<Group, "requireVerified"> & { requireVerified: number }) | undefined): Group | null =>
@@ -284,8 +327,8 @@ export class Store implements StoreApi {
     return (this.db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups ORDER BY id`).all() as never[]).map((row) => toGroup(row)!);
   }
 
-  createAgent(groupId: string, username: string, passwordHash: string): number {
-    const info = this.db.prepare("INSERT INTO agents (group_id, username, password_hash) VALUES (?, ?, ?)").run(groupId, username, passwordHash);
+  createAgent(groupId: string, username: string, passwordHash: string, displayName = ""): number {
+    const info = this.db.prepare("INSERT INTO agents (group_id, username, password_hash, display_name) VALUES (?, ?, ?, ?)").run(groupId, username, passwordHash, displayName);
     return Number(info.lastInsertRowid);
   }
 
@@ -422,6 +465,15 @@ export class Store implements StoreApi {
 
   webhookRows(groupId: string): WebhookRow[] {
     return (this.db.prepare(WEBHOOK_SQL.rows).all(groupId) as never[]).map(toWebhookRow);
+  }
+
+  setSso(groupId: string, sso: SsoConfig | null): void {
+    if (sso) this.db.prepare(SSO_SQL.set).run(...ssoParams(groupId, sso));
+    else this.db.prepare(SSO_SQL.off).run(groupId);
+  }
+
+  ssoOf(groupId: string): SsoConfig | null {
+    return toSso(this.db.prepare(SSO_SQL.of).get(groupId) as SsoStored | undefined);
   }
 
   auditRows(groupId: string): AuditRow[] {

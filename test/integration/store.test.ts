@@ -81,7 +81,7 @@ describe.each(KINDS)("store on $name", (kind) => {
     expect(typeof id).toBe("number");
     expect(await store.countAgents()).toBe(1);
     await expect(Promise.resolve().then(() => store.createAgent("g", "alice", "again"))).rejects.toThrow();
-    const alice = { id, groupId: "g", username: "alice", passwordHash: "hash-of-alice" };
+    const alice = { id, groupId: "g", username: "alice", passwordHash: "hash-of-alice", displayName: "" };
     expect(await store.getAgentByUsername("alice")).toEqual(alice);
     expect(await store.getAgentByUsername("bob")).toBeNull();
     const now = Date.now();
@@ -181,6 +181,21 @@ describe.each(KINDS)("store on $name", (kind) => {
     await again.deleteLiveSession("g", "random", "123456");
     expect(await store.liveSession("g", "random", "123456")).toBeNull();
     expect(await store.liveSessions()).toHaveLength(1);
+  });
+
+  it("keeps a group's SSO settings, and agents provisioned with their display name", async () => {
+    const { store } = await open();
+    await store.createGroup(group("g"));
+    expect(await store.ssoOf("g")).toBeNull();
+    const sso = { issuer: "https://id.acme.example", clientId: "glimpse", clientSecret: "s3cret", allowedDomains: ["acme.example", "acme.test"], requiredClaim: "", passwordsOff: false };
+    await store.setSso("g", sso);
+    expect(await store.ssoOf("g")).toEqual(sso);
+    await store.setSso("g", { ...sso, allowedDomains: [], requiredClaim: "groups=support", passwordsOff: true });
+    expect(await store.ssoOf("g")).toEqual({ ...sso, allowedDomains: [], requiredClaim: "groups=support", passwordsOff: true });
+    const id = await store.createAgent("g", "ann@acme.example", "h", "Ann Example");
+    expect(await store.getAgentByUsername("ann@acme.example")).toEqual({ id, groupId: "g", username: "ann@acme.example", passwordHash: "h", displayName: "Ann Example" });
+    await store.setSso("g", null);
+    expect(await store.ssoOf("g")).toBeNull();
   });
 
   it("keeps a group's webhook endpoint, and an outbox whose due deliveries one claimant takes", async () => {
