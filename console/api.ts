@@ -25,3 +25,6 @@ export const me = () => call<AgentInfo>("/api/me");
 export const signIn = (username: string, password: string) =>
   call<AgentInfo>("/api/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password }) });
 export const signOut = () => call<{ ok: true }>("/api/logout", { method: "POST" });
+/** A token for the CRM widget on a page of `origin` (server/widget.ts). */
+export const widgetToken = (origin: string) =>
+  call<{ token: string; expiresAt: number }>("/api/widget-tokens", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ origin }) });

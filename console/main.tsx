@@ -4,7 +4,7 @@ import type { ControlAction, ControlState, PauseReason, ServerToAgent } from "~s
 import { Reassembler } from "~src/capture/chunks";
 import { backoffDelay } from "~src/reconnect";
 import { t } from "./t";
-import { me, signIn, signOut, type AgentInfo } from "./api";
+import { me, signIn, signOut, widgetToken, type AgentInfo } from "./api";
 import { isErrorCode } from "~src/errors";
 import { AgentSocket } from "./socket";
 import { Viewer, type ViewerHandle } from "./Viewer";
@@ -68,7 +68,37 @@ function App() {
   }, []);
   if (agent === undefined) return <main>{t("loading")}</main>;
   if (agent === null) return <SignIn onSignedIn={setAgent} />;
+  const widget = /^#\/widget\/([^/]+)$/.exec(location.hash);
+  if (widget) return <WidgetSignIn origin={decodeURIComponent(widget[1]!)} />;
   return <Console agent={agent} onSignedOut={() => setAgent(null)} />;
+}
+
+/**
+ * Opened as a popup by the CRM widget (console/widget.ts) on a page of `origin`: once the agent is
+ * signed in here, a token for that origin goes to the widget (postMessage to that origin only).
+ */
+function WidgetSignIn({ origin }: { origin: string }) {
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void widgetToken(origin).then((result) => {
+      const opener = window.opener as Window | null;
+      if (!result.ok) {
+        setError(t(`error_${result.error.code}`));
+        opener?.postMessage({ t: "glimpseWidgetToken", message: result.error.message }, origin);
+        return;
+      }
+      opener?.postMessage({ t: "glimpseWidgetToken", token: result.value.token }, origin);
+      window.close();
+    });
+  }, [origin]);
+  return (
+    <main>
+      <div class="card">
+        <h1>{t("consoleTitle")}</h1>
+        {error ? <p class="error" role="alert">{error}</p> : <p>{t("loading")}</p>}
+      </div>
+    </main>
+  );
 }
 
 /** Why company sign-in sent the agent back (server/sso.ts), once: taken off the address. */

@@ -71,6 +71,8 @@ if (wantConsole) {
   const out = join(root, "console/dist");
   mkdirSync(out, { recursive: true });
   await build({ ...common, entryPoints: [join(root, "console/main.tsx")], outfile: join(out, "app.js"), format: "esm", sourcemap: true });
+  // The CRM widget: a classic script (document.currentScript names the server it came from).
+  await build({ ...common, entryPoints: [join(root, "console/widget.ts")], outfile: join(out, "widget.js"), format: "iife", sourcemap: true });
   copyFileSync(join(root, "console/index.html"), join(out, "index.html"));
   copyFileSync(join(root, "console/console.css"), join(out, "console.css"));
   copyFileSync(join(root, "node_modules/rrweb/dist/style.css"), join(out, "rrweb.css"));

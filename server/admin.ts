@@ -5,6 +5,7 @@
  *   npm run admin -- require-verified <id> on|off
  *   npm run admin -- sso <id> --issuer <url> --client-id <id> [--domains a.com,b.com] [--claim groups=support] [--passwords on|off]
  *                                (the client secret on stdin; company sign-in for agents) | sso <id> off
+ *   npm run admin -- embed <id> <origin>[,<origin>…]|off   (CRM pages that may use the one-click widget)
  *   npm run admin -- webhook <id> <https-url>|off   (session and request events for a CRM; prints the signing secret)
  *   npm run admin -- create-agent <username> --group <id> [--password-stdin]
  *   npm run admin -- create-token <username> [--label <text>]   (API token for CRM integrations, shown once)
@@ -20,6 +21,7 @@ import { DEFAULT_KEY_LENGTH, MAX_KEY_LENGTH, MIN_KEY_LENGTH } from "../src/keys"
 import { configFromEnv } from "./config";
 import { hashPassword, randomSecret } from "./passwords";
 import { newWebhookSecret } from "./webhooks";
+import { ORIGIN_PATTERN } from "./widget";
 import { openStore, type StoreApi } from "./store";
 
 function fail(message: string): never {
@@ -115,6 +117,18 @@ async function main(argv: string[]) {
         );
         break;
       }
+      case "embed": {
+        const group = arg ? await store.getGroup(arg) : null;
+        if (!group) fail(`group "${arg ?? ""}" does not exist`);
+        const list = positionals[2] ?? "";
+        const origins = list === "off" ? [] : list.split(",").map((o) => o.trim()).filter(Boolean);
+        if (list !== "off" && (origins.length === 0 || !origins.every((o) => ORIGIN_PATTERN.test(o)))) {
+          fail("embed <id> <origin>[,<origin>…]|off: origins as browsers send them, e.g. https://crm.example or https://acme.my.salesforce.com (no path, no trailing slash)");
+        }
+        await store.setEmbedOrigins(group.id, origins);
+        console.log(origins.length ? `group ${group.id}: the widget may be used on ${origins.join(", ")}` : `group ${group.id}: the widget is off`);
+        break;
+      }
       case "webhook": {
         const group = arg ? await store.getGroup(arg) : null;
         if (!group) fail(`group "${arg ?? ""}" does not exist`);
@@ -181,7 +195,7 @@ async function main(argv: string[]) {
         break;
       }
       default:
-        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | sso <id> --issuer U --client-id C [--domains D] [--claim N=V] [--passwords on|off] (secret on stdin) | sso <id> off | webhook <id> <url>|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
+        fail("usage: create-group <id> [--name N] [--key-length L] [--require-verified] | group-secret <id> | require-verified <id> on|off | sso <id> --issuer U --client-id C [--domains D] [--claim N=V] [--passwords on|off] (secret on stdin) | sso <id> off | embed <id> <origins>|off | webhook <id> <url>|off | create-agent <username> --group <id> [--password-stdin] | create-token <username> [--label L] | revoke-tokens <username> | remove-agent <username> | list | init-demo");
     }
   } finally {
     await store.close();

@@ -31,10 +31,11 @@ import { Heartbeat } from "./heartbeat";
 import { Metrics } from "./metrics";
 import { safeEqual } from "./passwords";
 import { attachSocket, ConnectionCounter } from "./socket";
-import { openStore, type Agent, type StoreApi } from "./store";
+import { openStore, StoreUnavailable, type Agent, type StoreApi } from "./store";
 import { visitorConnection } from "./visitor-handler";
 import { sessionWebhooks, Webhooks } from "./webhooks";
 import { registerSsoRoutes } from "./sso";
+import { registerWidgetRoutes, WIDGET_PROTOCOL, widgetTokenOf } from "./widget";
 import { COMPRESS_THRESHOLD } from "./outgoing";
 
 declare module "fastify" {
@@ -158,6 +159,7 @@ export async function buildApp(options: AppOptions = {}) {
   });
   await app.register(cookie);
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
+    if (error instanceof StoreUnavailable) return replyError(reply, 503, "NOT_READY", "This server cannot reach its database. Try again in a moment.");
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error(error);
     return replyError(reply, status, status >= 500 ? "INTERNAL" : "BAD_MESSAGE", status >= 500 ? undefined : error.message);
@@ -244,6 +246,7 @@ export async function buildApp(options: AppOptions = {}) {
     agentSockets.sweep();
     cluster?.broadcast({ k: "signedOut" });
   });  registerSsoRoutes(app, store, auth.startSignIn);
+  registerWidgetRoutes(app, store, auth.agentFromRequest, config.agentSessionMs);
 
 
   /** For CRM integrations (API token) and the console: is this visitor online, and where? */
@@ -280,6 +283,9 @@ export async function buildApp(options: AppOptions = {}) {
     noServer: true,
     maxPayload: config.maxMessageBytes * 2,
     perMessageDeflate: { threshold: COMPRESS_THRESHOLD, serverNoContextTakeover: true },
+    // The CRM widget's token rides as a subprotocol (not in the URL, which proxies log); a browser
+    // that offers one needs it echoed.
+    handleProtocols: (protocols) => [...protocols].find((p) => p.startsWith(WIDGET_PROTOCOL)) ?? false,
   });
   app.decorate("websocketServer", wss);
   const clientIp = (req: IncomingMessage) => {
@@ -317,11 +323,15 @@ export async function buildApp(options: AppOptions = {}) {
       });
     }
     const { authorization, cookie } = req.headers;
-    const allowedOrigins = [upgradeOrigin(req)];
+    // The CRM widget (server/widget.ts) signs in with a token made for its page's origin, from there only.
+    const widgetToken = widgetTokenOf(req.headers["sec-websocket-protocol"]);
+    const allowedOrigins = widgetToken ? [origin ?? ""] : [upgradeOrigin(req)];
+    const lookUp = (): Promise<Agent | null> =>
+      widgetToken ? Promise.resolve(store.agentForWidgetToken(widgetToken, origin ?? "", Date.now())) : auth.agentFromHeaders(authorization, cookie);
     const upgrade = (agent: Agent | null) =>
       wss.handleUpgrade(req, socket, head, (ws) => {
         attachSocket(ws, { config, ip, origin, allowedOrigins, counter: agentCounter, heartbeat, metrics }, (peer) => {
-          if (agent) return agentConnection(hub, peer, agent, ip, async () => (await auth.agentFromHeaders(authorization, cookie))?.id === agent.id);
+          if (agent) return agentConnection(hub, peer, agent, ip, async () => (await lookUp())?.id === agent.id);
           peer.sendRaw(JSON.stringify({ t: "error", ...glimpseError("NOT_AUTHORIZED") }));
           peer.close(4401, "NOT_AUTHORIZED");
           return null;
@@ -329,7 +339,7 @@ export async function buildApp(options: AppOptions = {}) {
       });
     // The sign-in is looked up before the upgrade (PostgreSQL: a round trip); a database that
     // does not answer refuses the socket as an unknown one would be, and the console retries.
-    auth.agentFromHeaders(authorization, cookie).then(upgrade, (error: Error) => {
+    lookUp().then(upgrade, (error: Error) => {
       console.error("glimpse: sign-in lookup failed", error.message);
       upgrade(null);
     });

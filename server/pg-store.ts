@@ -18,6 +18,9 @@ import {
   toSso,
   ssoParams,
   SSO_SQL,
+  WIDGET_SQL,
+  originsOf,
+  widgetAgent,
   WEBHOOK_SQL,
   type Agent,
   type AuditEvent,
@@ -25,6 +28,7 @@ import {
   type Group,
   type LiveSessionRow,
   type LiveSessionStored,
+  StoreUnavailable,
   type StoreApi,
   type WebhookRow,
   type SsoConfig,
@@ -111,6 +115,13 @@ const MIGRATIONS = [
      passwords_off INTEGER NOT NULL DEFAULT 0
    );
    ALTER TABLE agents ADD COLUMN display_name TEXT NOT NULL DEFAULT '';`,
+  `ALTER TABLE groups ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '';
+   CREATE TABLE widget_tokens (
+     token_hash TEXT PRIMARY KEY,
+     agent_id BIGINT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+     origin TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );`,
 ];
 
 /** Any number, so that two deployments' locks never meet: "glimpse" in ASCII. */
@@ -119,6 +130,15 @@ const MIGRATION_LOCK = 0x676c696d707365;
 const INT8 = 20;
 /** BIGINT columns (times in ms, ids below 2^53) as numbers, as SQLite gives them. */
 const types = { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser };
+
+/**
+ * A failure of the connection rather than of the query: no SQLSTATE (refused, reset, timed out,
+ * terminated), or class 08 (connection exception) or 57P (the server shutting down).
+ */
+const unavailable = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith("08") || code.startsWith("57P");
+};
 
 const numbered = (sql: string) => {
   let n = 0;
@@ -130,7 +150,8 @@ export class PgStore implements StoreApi {
 
   /** Connects and brings the schema up to date. */
   static async open(url: string, poolSize = 10): Promise<PgStore> {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+    // A database that does not answer fails a query in seconds rather than holding it forever.
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5_000, query_timeout: 15_000 });
     pool.on("error", (error) => console.error("glimpse: PostgreSQL connection lost", error.message));
     const store = new PgStore(pool);
     try {
@@ -162,8 +183,16 @@ export class PgStore implements StoreApi {
     }
   }
 
+  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.pool.query(numbered(sql), params);
+    } catch (error) {
+      throw unavailable(error) ? new StoreUnavailable(`PostgreSQL did not answer: ${(error as Error).message}`) : error;
+    }
+  }
+
   private async rows<T>(sql: string, ...params: unknown[]): Promise<T[]> {
-    return (await this.pool.query(numbered(sql), params)).rows as T[];
+    return (await this.query(sql, params)).rows as T[];
   }
 
   private async row<T>(sql: string, ...params: unknown[]): Promise<T | null> {
@@ -171,7 +200,7 @@ export class PgStore implements StoreApi {
   }
 
   private async changes(sql: string, ...params: unknown[]): Promise<number> {
-    return (await this.pool.query(numbered(sql), params)).rowCount ?? 0;
+    return (await this.query(sql, params)).rowCount ?? 0;
   }
 
   async close(): Promise<void> {
@@ -252,6 +281,7 @@ export class PgStore implements StoreApi {
   async purgeAudit(before: number, now: number): Promise<number> {
     await this.changes("DELETE FROM agent_sessions WHERE expires_at < ?", now);
     await this.changes(WEBHOOK_SQL.purge, before);
+    await this.changes(WIDGET_SQL.purge, now);
     return this.changes("DELETE FROM session_audit WHERE started_at < ?", before);
   }
 
@@ -353,5 +383,21 @@ export class PgStore implements StoreApi {
 
   async ssoOf(groupId: string): Promise<SsoConfig | null> {
     return toSso(await this.row(SSO_SQL.of, groupId));
+  }
+
+  async setEmbedOrigins(groupId: string, origins: string[]): Promise<void> {
+    await this.changes(WIDGET_SQL.setOrigins, origins.join(","), groupId);
+  }
+
+  async embedOriginsOf(groupId: string): Promise<string[]> {
+    return originsOf(await this.row(WIDGET_SQL.origins, groupId));
+  }
+
+  async createWidgetToken(agentId: number, token: string, origin: string, expiresAt: number): Promise<void> {
+    await this.changes(WIDGET_SQL.create, sha256(token), agentId, origin, expiresAt);
+  }
+
+  async agentForWidgetToken(token: string, origin: string, now: number): Promise<Agent | null> {
+    return widgetAgent(await this.row(WIDGET_SQL.agent, sha256(token), origin, now), origin);
   }
 }

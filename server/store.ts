@@ -55,6 +55,9 @@ export interface AuditRow {
   agents: string;
 }
 
+/** The database did not answer (PostgreSQL down or unreachable): clients are told NOT_READY, not INTERNAL. */
+export class StoreUnavailable extends Error {}
+
 /** What the server needs of its store; SQLite answers at once, PostgreSQL with a promise. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -102,6 +105,13 @@ export interface StoreApi {
   /** The group's SSO settings; null turns SSO off. */
   setSso(groupId: string, sso: SsoConfig | null): Awaitable<void>;
   ssoOf(groupId: string): Awaitable<SsoConfig | null>;
+  /** Origins (`https://crm.example`) whose pages may use the CRM widget for the group (server/widget.ts). */
+  setEmbedOrigins(groupId: string, origins: string[]): Awaitable<void>;
+  embedOriginsOf(groupId: string): Awaitable<string[]>;
+  /** A widget token: an agent's sign-in usable only from pages of `origin`, until `expiresAt`. Stored hashed. */
+  createWidgetToken(agentId: number, token: string, origin: string, expiresAt: number): Awaitable<void>;
+  /** The agent, if the token is unexpired, was made for `origin`, and the group still allows that origin. */
+  agentForWidgetToken(token: string, origin: string, now: number): Awaitable<Agent | null>;
 }
 
 export interface WebhookRow {
@@ -237,11 +247,36 @@ const MIGRATIONS = [
      passwords_off INTEGER NOT NULL DEFAULT 0
    );
    ALTER TABLE agents ADD COLUMN display_name TEXT NOT NULL DEFAULT '';`,
+  // The CRM widget (server/widget.ts): origins allowed per group, and origin-bound agent tokens.
+  `ALTER TABLE groups ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '';
+   CREATE TABLE widget_tokens (
+     token_hash TEXT PRIMARY KEY,
+     agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+     origin TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );`,
 ];
 
 // Aliases are quoted: PostgreSQL folds unquoted ones to lower case (server/pg-store.ts uses these too).
 export const GROUP_COLUMNS = `id, name, key_length AS "keyLength", secret, require_verified AS "requireVerified"`;
 export const AGENT_COLUMNS = `a.id, a.group_id AS "groupId", a.username, a.password_hash AS "passwordHash", a.display_name AS "displayName"`;
+export const WIDGET_SQL = {
+  setOrigins: "UPDATE groups SET embed_origins = ? WHERE id = ?",
+  origins: "SELECT embed_origins AS origins FROM groups WHERE id = ?",
+  create: "INSERT INTO widget_tokens (token_hash, agent_id, origin, expires_at) VALUES (?, ?, ?, ?)",
+  // The group's list is checked as it is now: taking an origin off it stops its widgets at the next check.
+  agent: `SELECT ${AGENT_COLUMNS}, g.embed_origins AS "embedOrigins" FROM widget_tokens w JOIN agents a ON a.id = w.agent_id JOIN groups g ON g.id = a.group_id
+          WHERE w.token_hash = ? AND w.origin = ? AND w.expires_at > ?`,
+  purge: "DELETE FROM widget_tokens WHERE expires_at < ?",
+};
+export const originsOf = (row: { origins: string } | null | undefined) => (row?.origins ?? "").split(",").filter(Boolean);
+/** The agent of a widget-token row, if the group still allows the origin. */
+export const widgetAgent = (row: (Agent & { embedOrigins: string }) | null | undefined, origin: string): Agent | null => {
+  if (!row || !originsOf({ origins: row.embedOrigins }).includes(origin)) return null;
+  const { embedOrigins: _origins, ...agent } = row;
+  return agent;
+};
+
 export const AUDIT_COLUMNS = `id, group_id AS "groupId", session_key AS "sessionKey", key_type AS "keyType", site, started_at AS "startedAt",
   ended_at AS "endedAt", end_reason AS "endReason", agents`;
 export const toGroup = (row: (Omit<Group, "requireVerified"> & { requireVerified: number }) | undefined): Group | null =>
@@ -389,6 +424,7 @@ export class Store implements StoreApi {
   purgeAudit(before: number, now: number): number {
     this.db.prepare("DELETE FROM agent_sessions WHERE expires_at < ?").run(now);
     this.db.prepare(WEBHOOK_SQL.purge).run(before);
+    this.db.prepare(WIDGET_SQL.purge).run(now);
     return this.db.prepare("DELETE FROM session_audit WHERE started_at < ?").run(before).changes;
   }
 
@@ -474,6 +510,22 @@ export class Store implements StoreApi {
 
   ssoOf(groupId: string): SsoConfig | null {
     return toSso(this.db.prepare(SSO_SQL.of).get(groupId) as SsoStored | undefined);
+  }
+
+  setEmbedOrigins(groupId: string, origins: string[]): void {
+    this.db.prepare(WIDGET_SQL.setOrigins).run(origins.join(","), groupId);
+  }
+
+  embedOriginsOf(groupId: string): string[] {
+    return originsOf(this.db.prepare(WIDGET_SQL.origins).get(groupId) as { origins: string } | undefined);
+  }
+
+  createWidgetToken(agentId: number, token: string, origin: string, expiresAt: number): void {
+    this.db.prepare(WIDGET_SQL.create).run(sha256(token), agentId, origin, expiresAt);
+  }
+
+  agentForWidgetToken(token: string, origin: string, now: number): Agent | null {
+    return widgetAgent(this.db.prepare(WIDGET_SQL.agent).get(sha256(token), origin, now) as never, origin);
   }
 
   auditRows(groupId: string): AuditRow[] {

@@ -10,7 +10,7 @@ import { verifyIdentity } from "./identity";
 import { joinWaitingAgent, redeemElsewhere, verifiedElsewhere, type RemoteRequest } from "./cluster-hub";
 import type { ShareRequest } from "./requests";
 import { send, sendError, type Peer } from "./peer";
-import type { Group } from "./store";
+import { StoreUnavailable, type Group } from "./store";
 
 type Hello = Extract<VisitorToServer, { t: "hello" }>;
 
@@ -52,6 +52,11 @@ class VisitorConnection implements Connection {
       }
       this.phase = "verifying";
       this.onHello(parsed.value).catch((error) => {
+        if (error instanceof StoreUnavailable) {
+          // The extension reconnects with backoff; behind a load balancer, maybe to a node that can.
+          sendError(this.peer, "NOT_READY", "The server cannot reach its database. Retrying shortly.");
+          return this.peer.close(1013, "NOT_READY");
+        }
         console.error("glimpse: hello failed", error);
         sendError(this.peer, "INTERNAL");
       });

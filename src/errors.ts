@@ -14,6 +14,7 @@ export const ERRORS = {
   SSO_NOT_CONFIGURED: "Company sign-in is not set up for that team. Check the team name, or sign in with your username and password.",
   SSO_FAILED: "Company sign-in did not complete (it was cancelled, took too long, or the identity provider refused it). Start again.",
   SSO_NOT_ALLOWED: "Your company account is not allowed into this team (its e-mail domain or group is not on the team's list). Ask your administrator.",
+  EMBED_NOT_ALLOWED: "This page's site may not use the Glimpse widget for your team. Ask your administrator to allow it (admin command: embed).",
   PASSWORD_SIGN_IN_OFF: "Your team signs in with its company account only. Use company sign-in.",
   KEY_INVALID: "A session key is digits only. Check the key the visitor read to you.",
   KEY_NOT_FOUND: "No session has that key. Check the key with the visitor.",

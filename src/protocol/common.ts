@@ -2,8 +2,7 @@ import * as v from "valibot";
 import { VISITOR_ID_PATTERN } from "../bridge";
 import { ERRORS, type ErrorCode } from "../errors";
 
-/** Bumped on any incompatible change; negotiated in the first message (hello). */
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION } from "./version";
 
 /** A visitor ID as a site knows its customer (account number, e-mail, UUID). */
 export const VisitorId = v.pipe(v.string(), v.regex(VISITOR_ID_PATTERN, "a visitor ID is 1-128 letters, digits or _@.+:-"));

@@ -15,6 +15,10 @@ import { freePort } from "./cluster";
 export interface TestPostgres {
   /** A new, empty database on this server: its URL. */
   database(): Promise<string>;
+  /** The server goes away (immediate shutdown: every connection dropped), keeping its data. */
+  kill(): Promise<void>;
+  /** Start it again on the same port and data. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,9 +53,44 @@ export async function startPostgres(): Promise<TestPostgres> {
   const init = spawnSync(join(bin, "initdb"), ["-D", data, "-U", "glimpse", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"], { encoding: "utf8", cwd: dir, ...user });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr}`);
   const port = await freePort();
+  let child: ChildProcess;
   // fsync off: a test server keeps nothing worth a flush, and CI disks are slow.
-  const child: ChildProcess = spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir, "-F", "-c", "max_connections=200"], { stdio: "pipe", cwd: dir, ...user });
-  await new Promise<void>((resolve, reject) => {
+  const start = () => {
+    child = spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir, "-F", "-c", "max_connections=200"], { stdio: "pipe", cwd: dir, ...user });
+    return whenReady(child);
+  };
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (!running()) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    await exited;
+  };
+  await start();
+  const url = (name: string) => `postgres://glimpse@127.0.0.1:${port}/${name}`;
+  return {
+    async database() {
+      const name = `glimpse_${process.pid}_${++databases}`;
+      const admin = new pg.Client({ connectionString: url("postgres") });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return url(name);
+    },
+    kill: () => shutdown("SIGQUIT"),
+    start,
+    async stop() {
+      await shutdown("SIGINT"); // fast shutdown: disconnects clients and stops
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function whenReady(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => reject(new Error(`postgres did not start within 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
@@ -68,28 +107,6 @@ export async function startPostgres(): Promise<TestPostgres> {
       reject(new Error(`postgres exited (${code}) before it was ready:\n${output}`));
     });
   });
-  const url = (name: string) => `postgres://glimpse@127.0.0.1:${port}/${name}`;
-  return {
-    async database() {
-      const name = `glimpse_${process.pid}_${++databases}`;
-      const admin = new pg.Client({ connectionString: url("postgres") });
-      await admin.connect();
-      try {
-        await admin.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await admin.end();
-      }
-      return url(name);
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGINT"); // fast shutdown: disconnects clients and stops
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** One throwaway server for a test file: started before its tests, stopped after them. */

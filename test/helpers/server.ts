@@ -112,10 +112,10 @@ export class Client {
   }
 
   /** Visitor sockets present an extension Origin, as the extension's do (the server refuses none). Pass `Origin: ""` for none. */
-  static async open(url: string, headers: Record<string, string> = {}, { deflate = true } = {}): Promise<Client> {
+  static async open(url: string, headers: Record<string, string> = {}, { deflate = true, protocols = [] as string[] } = {}): Promise<Client> {
     const withOrigin: Record<string, string> = new URL(url).pathname.endsWith("/ws/visitor") && !("Origin" in headers) ? { ...headers, Origin: TEST_EXTENSION_ORIGIN } : { ...headers };
     if (withOrigin.Origin === "") delete withOrigin.Origin;
-    const socket = new WebSocket(url, { headers: withOrigin, perMessageDeflate: deflate });
+    const socket = new WebSocket(url, protocols, { headers: withOrigin, perMessageDeflate: deflate });
     const client = new Client(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());

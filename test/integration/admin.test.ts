@@ -75,4 +75,14 @@ describe("admin CLI", () => {
     expect(admin(["sso", "acme", "off"]).status).toBe(0);
     expect(stored((store) => store.ssoOf("acme"))).toBeNull();
   });
+
+  it("sets the origins whose pages may use the CRM widget; refuses what is not an origin; off", () => {
+    expect(admin(["embed", "acme", "https://crm.example, https://acme.my.salesforce.com"]).status).toBe(0);
+    expect(stored((store) => store.embedOriginsOf("acme"))).toEqual(["https://crm.example", "https://acme.my.salesforce.com"]);
+    expect(admin(["embed", "acme", "https://crm.example/path"]).stderr).toContain("origins as browsers send them");
+    expect(admin(["embed", "acme"]).stderr).toContain("origins as browsers send them");
+    expect(stored((store) => store.embedOriginsOf("acme"))).toHaveLength(2);
+    expect(admin(["embed", "acme", "off"]).status).toBe(0);
+    expect(stored((store) => store.embedOriginsOf("acme"))).toEqual([]);
+  });
 });

@@ -8,7 +8,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PgStore } from "../../server/pg-store";
 import { newAuditId, Store, type LiveSessionRow, type StoreApi } from "../../server/store";
-import { usePostgres } from "../helpers/postgres";
+import { buildApp } from "../../server/app";
+import { hashPassword } from "../../server/passwords";
+import { startPostgres, usePostgres } from "../helpers/postgres";
+import { agent, Client, sharingVisitor, type TestServer } from "../helpers/server";
 
 const postgres = usePostgres();
 
@@ -198,6 +201,23 @@ describe.each(KINDS)("store on $name", (kind) => {
     expect(await store.ssoOf("g")).toBeNull();
   });
 
+  it("keeps the origins that may embed the widget, and widget tokens bound to an origin until they expire or the origin is removed", async () => {
+    const { store } = await open();
+    await store.createGroup(group("g"));
+    expect(await store.embedOriginsOf("g")).toEqual([]);
+    await store.setEmbedOrigins("g", ["https://crm.example", "https://acme.my.salesforce.com"]);
+    expect(await store.embedOriginsOf("g")).toEqual(["https://crm.example", "https://acme.my.salesforce.com"]);
+    const alice = await store.createAgent("g", "alice", "h");
+    const now = Date.now();
+    await store.createWidgetToken(alice, "glw_token", "https://crm.example", now + HOUR);
+    expect(await store.agentForWidgetToken("glw_token", "https://crm.example", now)).toMatchObject({ id: alice, username: "alice", groupId: "g" });
+    expect(await store.agentForWidgetToken("glw_token", "https://evil.example", now)).toBeNull();
+    expect(await store.agentForWidgetToken("glw_token", "https://crm.example", now + 2 * HOUR)).toBeNull();
+    expect(await store.agentForWidgetToken("glw_other", "https://crm.example", now)).toBeNull();
+    await store.setEmbedOrigins("g", ["https://acme.my.salesforce.com"]);
+    expect(await store.agentForWidgetToken("glw_token", "https://crm.example", now)).toBeNull();
+  });
+
   it("keeps a group's webhook endpoint, and an outbox whose due deliveries one claimant takes", async () => {
     const { store, reopen } = await open();
     await store.createGroup(group("g"));
@@ -249,5 +269,62 @@ describe("PostgreSQL store", () => {
     opened.push(...stores);
     await stores[0]!.createGroup(group("g"));
     expect((await stores[3]!.listGroups()).map((g) => g.id)).toEqual(["g"]);
+  });
+});
+
+describe("a server on PostgreSQL when the database goes away", () => {
+  it("keeps live sessions relaying, says NOT_READY to what needs the database, and recovers when it is back", async () => {
+    const own = await startPostgres(); // its own server: this test stops it
+    cleanups.push(() => own.stop());
+    const store = await PgStore.open(await own.database());
+    await store.createGroup(group("demo"));
+    await store.createAgent("demo", "alice", await hashPassword("alice password 1"));
+    const app = await buildApp({ store, config: { agentRecheckMs: 200 } });
+    // Before the database stops: the app, then its store.
+    cleanups.unshift(async () => {
+      await app.close();
+      await store.close();
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const server = {
+      url,
+      wsUrl: url.replace("http", "ws"),
+      async signIn(username: string, password: string) {
+        const response = await fetch(`${url}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password }) });
+        if (!response.ok) throw new Error(`sign-in: ${response.status}`);
+        return response.headers.get("set-cookie")!.split(";")[0]!;
+      },
+    } as TestServer;
+    const { client: v, key } = await sharingVisitor(server);
+    const a = await agent(server, "alice", "alice password 1");
+    cleanups.unshift(() => (v.close(), a.close()));
+    a.send({ t: "join", key });
+    await a.next("joined");
+
+    await own.kill();
+    // The session does not need the database: frames still reach the agent, past several re-checks of her sign-in.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    v.send({ t: "frames", seq: 1, events: [{ type: 3, timestamp: Date.now(), data: { text: "while the database is away" } }] });
+    expect(await a.next("frames")).toMatchObject({ seq: 1 });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ code: "NOT_READY", checks: { database: "unreachable" } });
+    const login = await fetch(`${url}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice password 1" }) });
+    expect(login.status).toBe(503);
+    expect(await login.json()).toMatchObject({ code: "NOT_READY" });
+    const late = await Client.open(`${server.wsUrl}/ws/visitor`);
+    cleanups.unshift(() => late.close());
+    late.send({ t: "hello", v: 1, groupId: "demo", client: "test" });
+    expect(await late.next("error")).toMatchObject({ code: "NOT_READY" });
+    // Ending the session while the database is away ends it for both (its audit end is logged as lost).
+    v.send({ t: "endSession" });
+    expect(await a.next("sessionEnded")).toMatchObject({ reason: "visitor_stopped" });
+
+    await own.start();
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { interval: 200, timeout: 30_000 }).toBe(200);
+    expect(await server.signIn("alice", "alice password 1")).toMatch(/^glimpse_agent=/);
+    const again = await sharingVisitor(server);
+    again.client.close();
   });
 });
