@@ -122,6 +122,8 @@ const MIGRATIONS = [
      origin TEXT NOT NULL,
      expires_at BIGINT NOT NULL
    );`,
+  `ALTER TABLE agents ADD COLUMN sso_subject TEXT;
+   CREATE UNIQUE INDEX agents_sso_subject ON agents(sso_subject);`,
 ];
 
 /** Any number, so that two deployments' locks never meet: "glimpse" in ASCII. */
@@ -399,5 +401,17 @@ export class PgStore implements StoreApi {
 
   async agentForWidgetToken(token: string, origin: string, now: number): Promise<Agent | null> {
     return widgetAgent(await this.row(WIDGET_SQL.agent, sha256(token), origin, now), origin);
+  }
+
+  agentForSsoSubject(subject: string): Promise<Agent | null> {
+    return this.row<Agent>(SSO_SQL.agentForSubject, subject);
+  }
+
+  async ssoSubjectOf(agentId: number): Promise<string | null> {
+    return (await this.row<{ subject: string | null }>(SSO_SQL.subjectOf, agentId))?.subject ?? null;
+  }
+
+  async setSsoSubject(agentId: number, subject: string): Promise<void> {
+    await this.changes(SSO_SQL.setSubject, subject, agentId);
   }
 }

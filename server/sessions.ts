@@ -12,7 +12,8 @@ import type { ControlState, EndReason, KeyType, Page, PauseReason } from "../src
 import { SessionAssets } from "./assets";
 import { send, type Peer } from "./peer";
 import { randomSecret, safeEqual } from "./passwords";
-import { newAuditId, sha256, type Awaitable, type LiveSessionRow, type StoreApi } from "./store";
+import { setTimeout as sleep } from "node:timers/promises";
+import { newAuditId, sha256, StoreUnavailable, type Awaitable, type LiveSessionRow, type StoreApi } from "./store";
 import { Outgoing } from "./outgoing";
 
 export interface LiveSession {
@@ -346,9 +347,9 @@ export class SessionRegistry {
     return null;
   }
 
-  /** Every store write queued so far is done (before the store closes). */
+  /** Every store write queued so far is done or given up (before the store closes). */
   writesDone(): Promise<void> {
-    return this.writes.idle();
+    return this.writes.stop();
   }
 
   /** A store write for `session`, after the ones before it; the relay does not wait for it. */
@@ -402,28 +403,50 @@ export class SessionRegistry {
   }
 }
 
+/** A write the database did not answer is tried again after these delays (≈ 5 min in all). */
+const RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, ...Array<number>(9).fill(30_000)];
+
 /**
  * Store writes per session, in order, without making the relay wait: a synchronous store (SQLite)
  * writes at once as before; an asynchronous one (PostgreSQL) one write after another per session
- * (the audit row before its events and its end). A failed write is logged; the session carries on.
+ * (the audit row before its events and its end). While the database does not answer, a write is
+ * tried again (the later ones wait behind it); a write that fails otherwise, or for longer, is
+ * logged, and the session carries on.
  */
 class OrderedWrites {
   private readonly pending = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
 
   run(key: string, write: () => Awaitable<unknown>): void {
     const before = this.pending.get(key);
-    if (before) return this.track(key, before.then(write));
+    if (before) return this.track(key, before.then(() => this.persist(write, Promise.resolve().then(write))));
     let result: unknown;
     try {
       result = write();
     } catch (error) {
       return writeFailed(error);
     }
-    if (result instanceof Promise) this.track(key, result);
+    if (result instanceof Promise) this.track(key, this.persist(write, result));
   }
 
-  async idle(): Promise<void> {
+  /** No more retries; resolves when every write started is done or given up. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
     while (this.pending.size > 0) await Promise.all(this.pending.values());
+  }
+
+  private async persist(write: () => Awaitable<unknown>, first: Promise<unknown>): Promise<unknown> {
+    let attempt = first;
+    for (const delay of RETRY_DELAYS_MS) {
+      try {
+        return await attempt;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailable) || this.stopping.signal.aborted) throw error;
+      }
+      await sleep(delay, undefined, { signal: this.stopping.signal, ref: false }).catch(() => {});
+      attempt = Promise.resolve().then(write);
+    }
+    return attempt;
   }
 
   private track(key: string, write: Promise<unknown>): void {

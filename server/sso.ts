@@ -131,16 +131,27 @@ export function registerSsoRoutes(
     }
     const username = typeof claims.email === "string" && claims.email ? claims.email.toLowerCase() : `${String(claims.sub)}@${new URL(sso.issuer).host}`;
     const displayName = typeof claims.name === "string" ? claims.name.slice(0, 200) : "";
-    let agent = await store.getAgentByUsername(username);
-    if (agent && agent.groupId !== flow.group) {
-      console.warn(`glimpse: SSO sign-in to group ${flow.group} refused (${username} is an agent of another group)`);
-      return back(reply, "SSO_NOT_ALLOWED");
-    }
+    // The provider's subject is the person (an e-mail address can change); the address links them once.
+    const subject = `${sso.issuer}|${String(claims.sub)}`;
+    let agent = await store.agentForSsoSubject(subject);
     if (!agent) {
-      // Just in time; a password nobody knows (they sign in through the provider).
-      await store.createAgent(flow.group, username, await hashPassword(randomSecret()), displayName);
       agent = await store.getAgentByUsername(username);
-      if (!agent) return back(reply, "SSO_FAILED");
+      const linked = agent ? await store.ssoSubjectOf(agent.id) : null;
+      if (agent && linked !== null) {
+        console.warn(`glimpse: SSO sign-in to group ${flow.group} refused (${username} belongs to another person at the provider)`);
+        return back(reply, "SSO_NOT_ALLOWED");
+      }
+      if (!agent) {
+        // Just in time; a password nobody knows (they sign in through the provider).
+        await store.createAgent(flow.group, username, await hashPassword(randomSecret()), displayName);
+        agent = await store.getAgentByUsername(username);
+        if (!agent) return back(reply, "SSO_FAILED");
+      }
+      if (agent.groupId === flow.group) await store.setSsoSubject(agent.id, subject);
+    }
+    if (agent.groupId !== flow.group) {
+      console.warn(`glimpse: SSO sign-in to group ${flow.group} refused (${agent.username} is an agent of another group)`);
+      return back(reply, "SSO_NOT_ALLOWED");
     }
     await startSignIn(request, reply, agent);
     return reply.redirect("/console/");

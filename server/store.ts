@@ -112,6 +112,10 @@ export interface StoreApi {
   createWidgetToken(agentId: number, token: string, origin: string, expiresAt: number): Awaitable<void>;
   /** The agent, if the token is unexpired, was made for `origin`, and the group still allows that origin. */
   agentForWidgetToken(token: string, origin: string, now: number): Awaitable<Agent | null>;
+  /** Company sign-in: the agent a provider's subject (`<issuer>|<sub>`) is linked to, and the link. */
+  agentForSsoSubject(subject: string): Awaitable<Agent | null>;
+  ssoSubjectOf(agentId: number): Awaitable<string | null>;
+  setSsoSubject(agentId: number, subject: string): Awaitable<void>;
 }
 
 export interface WebhookRow {
@@ -128,20 +132,6 @@ export interface WebhookRow {
 
 export const WEBHOOK_COLUMNS = `id, group_id AS "groupId", body, created_at AS "createdAt", attempts, next_at AS "nextAt", last_error AS "lastError", gave_up AS "gaveUp"`;
 export const toWebhookRow = (row: Omit<WebhookRow, "gaveUp"> & { gaveUp: number }): WebhookRow => ({ ...row, gaveUp: row.gaveUp === 1 });
-type SsoStored = Omit<SsoConfig, "allowedDomains" | "passwordsOff"> & { allowedDomains: string; passwordsOff: number };
-export const toSso = (row: SsoStored | null | undefined): SsoConfig | null =>
-  row ? { ...row, allowedDomains: row.allowedDomains.split(",").filter(Boolean), passwordsOff: row.passwordsOff === 1 } : null;
-export const ssoParams = (groupId: string, sso: SsoConfig) => [groupId, sso.issuer, sso.clientId, sso.clientSecret, sso.allowedDomains.join(","), sso.requiredClaim, sso.passwordsOff ? 1 : 0];
-export const SSO_SQL = {
-  // Both dialects: INSERT … ON CONFLICT … DO UPDATE (SQLite ≥ 3.24).
-  set: `INSERT INTO group_sso (group_id, issuer, client_id, client_secret, allowed_domains, required_claim, passwords_off) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (group_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret,
-          allowed_domains = excluded.allowed_domains, required_claim = excluded.required_claim, passwords_off = excluded.passwords_off`,
-  off: "DELETE FROM group_sso WHERE group_id = ?",
-  of: `SELECT issuer, client_id AS "clientId", client_secret AS "clientSecret", allowed_domains AS "allowedDomains", required_claim AS "requiredClaim",
-         passwords_off AS "passwordsOff" FROM group_sso WHERE group_id = ?`,
-};
-
 /** Shared by both stores' SQL (`?` placeholders). */
 export const WEBHOOK_SQL = {
   setWebhook: "UPDATE groups SET webhook_url = ?, webhook_secret = ? WHERE id = ?",
@@ -255,11 +245,31 @@ const MIGRATIONS = [
      origin TEXT NOT NULL,
      expires_at INTEGER NOT NULL
    );`,
+  // Company sign-in links an agent to the provider's subject, so a changed e-mail address is the same agent.
+  `ALTER TABLE agents ADD COLUMN sso_subject TEXT;
+   CREATE UNIQUE INDEX agents_sso_subject ON agents(sso_subject);`,
 ];
 
 // Aliases are quoted: PostgreSQL folds unquoted ones to lower case (server/pg-store.ts uses these too).
 export const GROUP_COLUMNS = `id, name, key_length AS "keyLength", secret, require_verified AS "requireVerified"`;
 export const AGENT_COLUMNS = `a.id, a.group_id AS "groupId", a.username, a.password_hash AS "passwordHash", a.display_name AS "displayName"`;
+type SsoStored = Omit<SsoConfig, "allowedDomains" | "passwordsOff"> & { allowedDomains: string; passwordsOff: number };
+export const toSso = (row: SsoStored | null | undefined): SsoConfig | null =>
+  row ? { ...row, allowedDomains: row.allowedDomains.split(",").filter(Boolean), passwordsOff: row.passwordsOff === 1 } : null;
+export const ssoParams = (groupId: string, sso: SsoConfig) => [groupId, sso.issuer, sso.clientId, sso.clientSecret, sso.allowedDomains.join(","), sso.requiredClaim, sso.passwordsOff ? 1 : 0];
+export const SSO_SQL = {
+  agentForSubject: `SELECT ${AGENT_COLUMNS} FROM agents a WHERE a.sso_subject = ?`,
+  subjectOf: `SELECT sso_subject AS subject FROM agents WHERE id = ?`,
+  setSubject: "UPDATE agents SET sso_subject = ? WHERE id = ?",
+  // Both dialects: INSERT … ON CONFLICT … DO UPDATE (SQLite ≥ 3.24).
+  set: `INSERT INTO group_sso (group_id, issuer, client_id, client_secret, allowed_domains, required_claim, passwords_off) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (group_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret,
+          allowed_domains = excluded.allowed_domains, required_claim = excluded.required_claim, passwords_off = excluded.passwords_off`,
+  off: "DELETE FROM group_sso WHERE group_id = ?",
+  of: `SELECT issuer, client_id AS "clientId", client_secret AS "clientSecret", allowed_domains AS "allowedDomains", required_claim AS "requiredClaim",
+         passwords_off AS "passwordsOff" FROM group_sso WHERE group_id = ?`,
+};
+
 export const WIDGET_SQL = {
   setOrigins: "UPDATE groups SET embed_origins = ? WHERE id = ?",
   origins: "SELECT embed_origins AS origins FROM groups WHERE id = ?",
@@ -526,6 +536,18 @@ export class Store implements StoreApi {
 
   agentForWidgetToken(token: string, origin: string, now: number): Agent | null {
     return widgetAgent(this.db.prepare(WIDGET_SQL.agent).get(sha256(token), origin, now) as never, origin);
+  }
+
+  agentForSsoSubject(subject: string): Agent | null {
+    return (this.db.prepare(SSO_SQL.agentForSubject).get(subject) as Agent | undefined) ?? null;
+  }
+
+  ssoSubjectOf(agentId: number): string | null {
+    return (this.db.prepare(SSO_SQL.subjectOf).get(agentId) as { subject: string | null } | undefined)?.subject ?? null;
+  }
+
+  setSsoSubject(agentId: number, subject: string): void {
+    this.db.prepare(SSO_SQL.setSubject).run(subject, agentId);
   }
 
   auditRows(groupId: string): AuditRow[] {

@@ -14,6 +14,8 @@ import { freePort } from "../helpers/cluster";
 import { sharingVisitor, startServer, type Client, type TestServer } from "../helpers/server";
 
 const CLIENT_SECRET = "glimpse-test-client-secret-0123456789";
+/** The provider's e-mail address per login, where a test changed it (else the login itself). */
+const emails = new Map<string, string>();
 let glimpse: TestServer;
 let idp: Server;
 let agentBrowser: Awaited<ReturnType<typeof launchAgent>>;
@@ -30,7 +32,7 @@ beforeAll(async () => {
     // Whatever is typed as the login on the provider's development page is the account: an e-mail address.
     findAccount: async (_ctx, id) => ({
       accountId: id,
-      claims: async () => ({ sub: `sub-${id}`, email: id, email_verified: true, name: `${id.split("@")[0]!.replace(/^\w/, (c) => c.toUpperCase())} Example` }),
+      claims: async () => ({ sub: `sub-${id}`, email: emails.get(id) ?? id, email_verified: true, name: `${id.split("@")[0]!.replace(/^\w/, (c) => c.toUpperCase())} Example` }),
     }),
     cookies: { keys: ["oidc-test-cookie-key"] },
     features: { devInteractions: { enabled: true } },
@@ -99,6 +101,25 @@ describe("company sign-in (OpenID Connect)", () => {
     await page.getByLabel("Team").fill("nosuchteam");
     await page.getByRole("button", { name: "Continue with company account" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("not set up for that team");
+  });
+
+  it("keeps an agent whose address changes at the provider, and refuses another person who claims a linked address", async () => {
+    const first = await (await agentBrowser.browser.newContext()).newPage();
+    await companySignIn(first, "cy@acme.example");
+    await first.getByLabel("Session key").waitFor();
+    const agents = glimpse.store.countAgents();
+    emails.set("cy@acme.example", "cy.renamed@acme.example"); // same person (subject), new address
+    const renamed = await (await agentBrowser.browser.newContext()).newPage();
+    await companySignIn(renamed, "cy@acme.example");
+    await renamed.getByLabel("Session key").waitFor();
+    expect(await renamed.getByTestId("signed-in-as").getAttribute("title")).toBe("cy@acme.example");
+    expect(glimpse.store.countAgents()).toBe(agents);
+    expect(glimpse.store.getAgentByUsername("cy.renamed@acme.example")).toBeNull();
+    emails.set("impostor@acme.example", "cy@acme.example"); // another person given cy's old address
+    const impostor = await (await agentBrowser.browser.newContext()).newPage();
+    await companySignIn(impostor, "impostor@acme.example");
+    await expect.poll(() => impostor.getByRole("alert").textContent()).toContain("not allowed into this team");
+    expect(glimpse.store.countAgents()).toBe(agents);
   });
 
   it("refuses a callback that is not the browser's own flow (no flow cookie, or a forged one) with SSO_FAILED and no sign-in", async () => {

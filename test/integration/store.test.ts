@@ -197,6 +197,14 @@ describe.each(KINDS)("store on $name", (kind) => {
     expect(await store.ssoOf("g")).toEqual({ ...sso, allowedDomains: [], requiredClaim: "groups=support", passwordsOff: true });
     const id = await store.createAgent("g", "ann@acme.example", "h", "Ann Example");
     expect(await store.getAgentByUsername("ann@acme.example")).toEqual({ id, groupId: "g", username: "ann@acme.example", passwordHash: "h", displayName: "Ann Example" });
+    expect(await store.ssoSubjectOf(id)).toBeNull();
+    await store.setSsoSubject(id, "https://id.acme.example|sub-1");
+    expect(await store.ssoSubjectOf(id)).toBe("https://id.acme.example|sub-1");
+    expect((await store.agentForSsoSubject("https://id.acme.example|sub-1"))?.id).toBe(id);
+    expect(await store.agentForSsoSubject("https://id.acme.example|sub-2")).toBeNull();
+    // One subject, one agent.
+    const other = await store.createAgent("g", "bo@acme.example", "h");
+    await expect(Promise.resolve().then(() => store.setSsoSubject(other, "https://id.acme.example|sub-1"))).rejects.toThrow();
     await store.setSso("g", null);
     expect(await store.ssoOf("g")).toBeNull();
   });
@@ -317,13 +325,15 @@ describe("a server on PostgreSQL when the database goes away", () => {
     cleanups.unshift(() => late.close());
     late.send({ t: "hello", v: 1, groupId: "demo", client: "test" });
     expect(await late.next("error")).toMatchObject({ code: "NOT_READY" });
-    // Ending the session while the database is away ends it for both (its audit end is logged as lost).
+    // Ending the session while the database is away ends it for both; its audit end waits for the database.
     v.send({ t: "endSession" });
     expect(await a.next("sessionEnded")).toMatchObject({ reason: "visitor_stopped" });
 
     await own.start();
     await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { interval: 200, timeout: 30_000 }).toBe(200);
     expect(await server.signIn("alice", "alice password 1")).toMatch(/^glimpse_agent=/);
+    // Nothing the store was to record is lost: the end is written once the database answers again.
+    await expect.poll(async () => (await store.auditRows("demo"))[0], { interval: 250, timeout: 60_000 }).toMatchObject({ sessionKey: key, endReason: "visitor_stopped" });
     const again = await sharingVisitor(server);
     again.client.close();
   });
