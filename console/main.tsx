@@ -122,7 +122,8 @@ function SignIn({ onSignedIn }: { onSignedIn: (agent: AgentInfo) => void }) {
   const company = (event: Event) => {
     event.preventDefault();
     const team = String(new FormData(event.currentTarget as HTMLFormElement).get("team")).trim();
-    location.assign(`/api/sso/${encodeURIComponent(team)}/login`);
+    // Back to this page of the console afterwards (a visitor's record, the CRM widget's sign-in).
+    location.assign(`/api/sso/${encodeURIComponent(team)}/login?return=${encodeURIComponent(location.hash)}`);
   };
   return (
     <main>

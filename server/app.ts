@@ -337,11 +337,11 @@ export async function buildApp(options: AppOptions = {}) {
           return null;
         }, socket);
       });
-    // The sign-in is looked up before the upgrade (PostgreSQL: a round trip); a database that
-    // does not answer refuses the socket as an unknown one would be, and the console retries.
+    // The sign-in is looked up before the upgrade (PostgreSQL: a round trip). A database that does
+    // not answer gets 503 (the console retries, as from a draining node), not "signed out".
     lookUp().then(upgrade, (error: Error) => {
       console.error("glimpse: sign-in lookup failed", error.message);
-      upgrade(null);
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 2\r\nContent-Length: 0\r\n\r\n");
     });
   };
   app.server.on("upgrade", onUpgrade);

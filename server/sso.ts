@@ -20,7 +20,12 @@ interface Flow {
   state: string;
   nonce: string;
   verifier: string;
+  /** Where in the console to come back to (its address's hash: a record, the widget's sign-in). */
+  back?: string;
 }
+
+/** A console route to return to: a hash of plain characters, nothing that leaves the console. */
+const CONSOLE_HASH = /^#\/[A-Za-z0-9_.~%:/@+-]{0,300}$/;
 
 /** Plain http only for an identity provider on this machine (development, tests). */
 const loopback = (url: URL) => url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
@@ -63,7 +68,7 @@ export function registerSsoRoutes(
   /** Back to the console's sign-in, which shows why. */
   const back = (reply: FastifyReply, code: ErrorCode) => reply.redirect(`/console/?sso_error=${code}`);
 
-  app.get<{ Params: { groupId: string } }>("/api/sso/:groupId/login", async (request, reply) => {
+  app.get<{ Params: { groupId: string }; Querystring: { return?: string } }>("/api/sso/:groupId/login", async (request, reply) => {
     const groupId = request.params.groupId;
     const sso = await store.ssoOf(groupId);
     if (!sso) return back(reply, "SSO_NOT_CONFIGURED");
@@ -74,7 +79,8 @@ export function registerSsoRoutes(
       console.error(`glimpse: SSO discovery for group ${groupId} failed:`, (error as Error).message);
       return back(reply, "SSO_FAILED");
     }
-    const flow: Flow = { group: groupId, state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier() };
+    const returnTo = request.query.return;
+    const flow: Flow = { group: groupId, state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), back: returnTo && CONSOLE_HASH.test(returnTo) ? returnTo : undefined };
     // Lax: the provider's redirect back is a top-level navigation from its site.
     reply.setCookie(FLOW_COOKIE, Buffer.from(JSON.stringify(flow)).toString("base64url"), {
       httpOnly: true,
@@ -154,6 +160,6 @@ export function registerSsoRoutes(
       return back(reply, "SSO_NOT_ALLOWED");
     }
     await startSignIn(request, reply, agent);
-    return reply.redirect("/console/");
+    return reply.redirect(`/console/${flow.back && CONSOLE_HASH.test(flow.back) ? flow.back : ""}`);
   });
 }

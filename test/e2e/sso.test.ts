@@ -87,6 +87,19 @@ describe("company sign-in (OpenID Connect)", () => {
     expect(glimpse.store.countAgents()).toBe(1);
   });
 
+  it("comes back to the console page the sign-in started from (a visitor's record)", async () => {
+    const page = await (await agentBrowser.browser.newContext()).newPage();
+    await page.goto(`${glimpse.url}/console/#/visitor/cust-9`);
+    await page.getByLabel("Team").fill("acme");
+    await page.getByRole("button", { name: "Continue with company account" }).click();
+    await page.locator("input[name=login]").fill("dee@acme.example");
+    await page.locator("input[name=password]").fill("any password");
+    await page.getByRole("button", { name: "Sign-in" }).click();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByTestId("signed-in-as").waitFor();
+    expect(new URL(page.url()).hash).toBe("#/visitor/cust-9");
+  });
+
   it("refuses someone outside the team's e-mail domain with the console's message, and creates no agent", async () => {
     const page = await (await agentBrowser.browser.newContext()).newPage();
     await companySignIn(page, "eve@elsewhere.example");

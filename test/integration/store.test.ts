@@ -310,6 +310,7 @@ describe("a server on PostgreSQL when the database goes away", () => {
     a.send({ t: "join", key });
     await a.next("joined");
 
+    const cookie = await server.signIn("alice", "alice password 1");
     await own.kill();
     // The session does not need the database: frames still reach the agent, past several re-checks of her sign-in.
     await new Promise((resolve) => setTimeout(resolve, 700));
@@ -321,6 +322,8 @@ describe("a server on PostgreSQL when the database goes away", () => {
     const login = await fetch(`${url}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice password 1" }) });
     expect(login.status).toBe(503);
     expect(await login.json()).toMatchObject({ code: "NOT_READY" });
+    // A console reconnecting meanwhile is told to retry (503), not that its sign-in ended.
+    await expect(Client.open(`${server.wsUrl}/ws/agent`, { Cookie: cookie })).rejects.toThrow(/503/);
     const late = await Client.open(`${server.wsUrl}/ws/visitor`);
     cleanups.unshift(() => late.close());
     late.send({ t: "hello", v: 1, groupId: "demo", client: "test" });
